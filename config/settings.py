@@ -1,0 +1,232 @@
+"""Settings for the Spotify MCP gateway, read from the environment in this one place.
+
+Every knob is documented in the README's configuration table. Local defaults run the whole
+gateway on one machine (SQLite, a filesystem Celery broker, the Spotify emulator); production
+must set what is secret (SECRET_KEY, TOKEN_ENCRYPTION_KEYS) and fails loudly without it.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None else int(value)
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "insecure-debug-only-secret-key-do-not-use-in-production"
+
+# The address people and MCP clients use to reach the gateway; it names the Spotify redirect URI
+# and, later, the OAuth issuer, so it must be exactly what the outside world sees.
+PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+_public_host = urlsplit(PUBLIC_BASE_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or sorted({_public_host, "127.0.0.1", "localhost", "[::1]"})
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [PUBLIC_BASE_URL]
+
+INSTALLED_APPS = [
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # Third party
+    "channels",
+    # Ours
+    "accounts",
+    "mcpgateway",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'gateway.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # Web workers, Celery and the beat share one file: WAL lets readers run beside a writer,
+        # IMMEDIATE takes the write lock up front so two writers queue instead of deadlocking.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # Tests that start other processes need a test database those processes can open.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-gateway.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Redis: cache, Celery broker, channel layer -----------------------------------------------
+REDIS_URL = env("REDIS_URL")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    # A file cache is shared by the web server and the Celery processes of one machine.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL == "filesystem://":
+    _celery_dir = VAR_DIR / "celery"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SPOTIFY_REFRESH_INTERVAL_SECONDS = env_int("SPOTIFY_REFRESH_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "refresh-expiring-spotify-grants": {
+        "task": "mcpgateway.tasks.refresh_expiring_grants",
+        "schedule": float(SPOTIFY_REFRESH_INTERVAL_SECONDS),
+        # A run that waited longer than one interval is stale: the next one covers it.
+        "options": {"expires": float(SPOTIFY_REFRESH_INTERVAL_SECONDS)},
+    },
+}
+
+# --- Spotify ----------------------------------------------------------------------------------
+SPOTIFY_CLIENT_ID = env("SPOTIFY_CLIENT_ID")
+SPOTIFY_CLIENT_SECRET = env("SPOTIFY_CLIENT_SECRET")  # optional: PKCE works without it
+# Without Spotify credentials the gateway talks to the built-in emulator (never otherwise).
+SPOTIFY_USE_EMULATOR = not SPOTIFY_CLIENT_ID
+SPOTIFY_EMULATOR_URL = (env("SPOTIFY_EMULATOR_URL", "http://127.0.0.1:8001") or "").rstrip("/")
+if SPOTIFY_USE_EMULATOR:
+    SPOTIFY_CLIENT_ID = "spotify-mcp-gateway-local"
+    _accounts_default, _api_default = f"{SPOTIFY_EMULATOR_URL}/accounts", f"{SPOTIFY_EMULATOR_URL}/v1"
+else:
+    _accounts_default, _api_default = "https://accounts.spotify.com", "https://api.spotify.com/v1"
+SPOTIFY_ACCOUNTS_URL = (env("SPOTIFY_ACCOUNTS_URL", _accounts_default) or "").rstrip("/")
+SPOTIFY_API_URL = (env("SPOTIFY_API_URL", _api_default) or "").rstrip("/")
+SPOTIFY_REDIRECT_URI = env("SPOTIFY_REDIRECT_URI", f"{PUBLIC_BASE_URL}/spotify/callback")
+SPOTIFY_HTTP_TIMEOUT_SECONDS = float(env("SPOTIFY_HTTP_TIMEOUT_SECONDS", "10"))
+# Refresh when a token has less than this left; the beat looks this far ahead too.
+SPOTIFY_REFRESH_MARGIN_SECONDS = env_int("SPOTIFY_REFRESH_MARGIN_SECONDS", 300)
+# The on-demand path (before a Spotify request) refreshes only when the token is nearly gone;
+# normally the beat, which looks further ahead, has refreshed it already.
+SPOTIFY_ON_DEMAND_REFRESH_MARGIN_SECONDS = env_int("SPOTIFY_ON_DEMAND_REFRESH_MARGIN_SECONDS", 60)
+SPOTIFY_REFRESH_CONCURRENCY = env_int("SPOTIFY_REFRESH_CONCURRENCY", 32)
+SPOTIFY_REFRESH_MAX_ATTEMPTS = env_int("SPOTIFY_REFRESH_MAX_ATTEMPTS", 3)
+# Longest Retry-After we wait out inline; longer ones postpone the grant to a later beat run.
+SPOTIFY_MAX_RETRY_AFTER_SECONDS = env_int("SPOTIFY_MAX_RETRY_AFTER_SECONDS", 10)
+SPOTIFY_CONNECT_STATE_TTL_SECONDS = env_int("SPOTIFY_CONNECT_STATE_TTL_SECONDS", 600)
+
+# Fernet keys (urlsafe base64, 32 bytes), comma separated, newest first. Tokens are written with
+# the first and read with any, so a key is rotated by prepending a new one and running
+# `manage.py rotate_token_encryption`.
+TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
+if not TOKEN_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS must be set when DEBUG is off.")
+    TOKEN_ENCRYPTION_KEYS = ["ZGVidWctb25seS10b2tlbi1rZXktbm90LXNlY3JldCE="]
+
+# --- Web --------------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "mcpgateway": {"level": LOG_LEVEL},
+        "accounts": {"level": LOG_LEVEL},
+        "celery": {"level": "INFO"},
+        # httpx logs full URLs at INFO; they can carry authorization codes.
+        "httpx": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,93 @@
+"""What the gateway stores: each person's Spotify grant and the MCP sessions of their clients."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .crypto import EncryptedTokenField
+
+
+class SpotifyGrant(models.Model):
+    """One person's authorization of the gateway at Spotify (their connected Spotify account)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_grant")
+    spotify_user_id = models.CharField(max_length=255, db_index=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    product = models.CharField(max_length=32, blank=True, help_text="Spotify subscription: premium, free, ...")
+    scopes = models.TextField(blank=True, help_text="Space-separated scopes Spotify granted.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+
+    access_token = EncryptedTokenField(blank=True, editable=False)
+    refresh_token = EncryptedTokenField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Spotify refresh tokens die six months after the original consent, whatever the rotations.
+    consented_at = models.DateTimeField(default=timezone.now)
+
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    # Set after a failure (backoff, Retry-After): the beat leaves the grant alone until then.
+    next_refresh_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    # Single-flight refresh across processes: whoever takes the lease talks to Spotify; everyone
+    # else waits for refresh_generation to move (it moves once per finished refresh attempt, and on
+    # connect and disconnect). See mcpgateway.spotify.services.grant_refresh.
+    refresh_generation = models.PositiveIntegerField(default=0)
+    refresh_lease = models.CharField(max_length=64, blank=True, editable=False)
+    refresh_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Spotify grant"
+        indexes = [models.Index(fields=["status", "access_token_expires_at"], name="grant_status_expiry_idx")]
+
+    def __str__(self) -> str:
+        who = self.display_name or self.spotify_user_id or "?"
+        return f"{self.user} → Spotify {who} ({self.get_status_display()})"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+class McpSession(models.Model):
+    """One MCP client connection of a person: an MCP session (2025-11-25) or an authorized client."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mcp_sessions")
+    client_name = models.CharField(max_length=255, blank=True)
+    client_version = models.CharField(max_length=100, blank=True)
+    protocol_version = models.CharField(max_length=20, blank=True, db_index=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "MCP session"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.client_name or 'MCP client'} of {self.user} ({self.id})"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,0 +1,389 @@
+"""Writes of Spotify grants: connecting an account, refreshing its tokens, disconnecting it.
+
+`grant_refresh` is the only place a Spotify token is refreshed. The on-demand path
+(`grant_access_token`, before any Spotify request) and the Celery beat task
+(`grants_refresh_expiring`) both go through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from mcpgateway.crypto import SecretToken
+from mcpgateway.models import SpotifyGrant
+
+from . import client as spotify
+from .selectors import grants_due_for_refresh
+
+logger = logging.getLogger(__name__)
+
+CONNECT_SESSION_KEY = "spotify_connect_pending"
+# Several tabs may start a connection at once; beyond this many the oldest are dropped.
+MAX_PENDING_CONNECTS = 5
+# Longer than the worst refresh attempt (retries with backoff and Retry-After waits), so a live
+# leader never loses its lease; short enough that a crashed leader blocks the grant only briefly.
+REFRESH_LEASE_SECONDS = 90
+REFRESH_WAIT_POLL_SECONDS = 0.05
+# Spotify ends refresh tokens six months after the original consent.
+REFRESH_TOKEN_LIFETIME = timedelta(days=182)
+
+
+class ConnectError(Exception):
+    """A Spotify connection could not be completed; the message is meant for the person."""
+
+
+class GrantNeedsReconnect(Exception):
+    """The grant cannot be refreshed any more: the person must connect Spotify again."""
+
+
+class GrantRefreshFailed(Exception):
+    """A refresh failed for now (Spotify down, rate limited, misconfigured); it may work later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# --- Connecting ---------------------------------------------------------------------------------
+
+
+def connect_start(*, user, session, reconnect: bool = False) -> str:
+    """Remember a fresh `state` and PKCE verifier in the person's session; return Spotify's URL."""
+    state = secrets.token_urlsafe(32)
+    pkce = spotify.pkce_pair()
+    pending = dict(session.get(CONNECT_SESSION_KEY) or {})
+    pending[state] = {"verifier": pkce.verifier, "created": time.time(), "user_id": user.pk}
+    for stale in sorted(pending, key=lambda s: pending[s]["created"])[:-MAX_PENDING_CONNECTS]:
+        del pending[stale]
+    session[CONNECT_SESSION_KEY] = pending
+    logger.info("Spotify connection started for user %s", user.pk)
+    return spotify.authorize_url(state=state, code_challenge=pkce.challenge, show_dialog=reconnect)
+
+
+def connect_complete(*, user, session, state: str | None, code: str | None, error: str | None) -> SpotifyGrant:
+    """Finish a connection from Spotify's callback. Raises ConnectError, storing nothing, on any fault."""
+    if not state:
+        raise ConnectError("Spotify's answer carried no state, so it cannot be matched to your request. Nothing was connected.")
+    pending = dict(session.get(CONNECT_SESSION_KEY) or {})
+    entry = pending.pop(state, None)  # single use, whatever happens next
+    session[CONNECT_SESSION_KEY] = pending
+    if entry is None or entry.get("user_id") != user.pk:
+        raise ConnectError(
+            "This Spotify answer does not match a connection you started here (or was already used). "
+            "Nothing was connected; use Connect Spotify to start again."
+        )
+    if time.time() - entry["created"] > settings.SPOTIFY_CONNECT_STATE_TTL_SECONDS:
+        raise ConnectError("The Spotify sign-in took too long and expired. Nothing was connected; please try again.")
+    if error:
+        if error == "access_denied":
+            raise ConnectError("You did not allow access on Spotify, so nothing was connected.")
+        raise ConnectError(f"Spotify reported an error ({error[:60]}). Nothing was connected; please try again.")
+    if not code:
+        raise ConnectError("Spotify's answer carried no authorization code. Nothing was connected; please try again.")
+
+    try:
+        tokens = spotify.exchange_code(code=code, code_verifier=entry["verifier"])
+        profile = spotify.get_current_user(access_token=tokens.access_token)
+    except spotify.SpotifyError as exc:
+        logger.warning("Spotify connection for user %s failed: %s", user.pk, exc.message)
+        raise ConnectError(f"Spotify could not complete the connection ({exc.message}). Nothing was saved; please try again.") from exc
+    if not tokens.refresh_token:
+        raise ConnectError("Spotify did not issue a refresh token. Nothing was saved; please try again.")
+
+    spotify_user_id = str(profile.get("id") or "")
+    if not spotify_user_id:
+        raise ConnectError("Spotify did not say which account this is. Nothing was saved; please try again.")
+    taken = (
+        SpotifyGrant.objects.filter(spotify_user_id=spotify_user_id, status=SpotifyGrant.Status.ACTIVE)
+        .exclude(user=user)
+        .exists()
+    )
+    if taken:
+        raise ConnectError("That Spotify account is already connected to another person on this gateway. Nothing was saved.")
+
+    now = timezone.now()
+    with transaction.atomic():
+        grant, _ = SpotifyGrant.objects.select_for_update().get_or_create(user=user, defaults={"spotify_user_id": spotify_user_id})
+        grant.spotify_user_id = spotify_user_id
+        grant.display_name = (profile.get("display_name") or spotify_user_id)[:255]
+        grant.product = (profile.get("product") or "")[:32]
+        grant.scopes = tokens.scope
+        grant.status = SpotifyGrant.Status.ACTIVE
+        grant.access_token = SecretToken.from_plaintext(tokens.access_token)
+        grant.refresh_token = SecretToken.from_plaintext(tokens.refresh_token)
+        grant.access_token_expires_at = now + timedelta(seconds=tokens.expires_in)
+        grant.consented_at = now
+        grant.last_refreshed_at = None
+        grant.last_error = ""
+        grant.last_error_at = None
+        grant.refresh_failures = 0
+        grant.next_refresh_attempt_at = None
+        grant.refresh_generation = F("refresh_generation") + 1
+        grant.refresh_lease = ""
+        grant.refresh_lease_expires_at = None
+        grant.save()
+    grant.refresh_from_db()
+    logger.info("User %s connected Spotify account %s", user.pk, spotify_user_id)
+    return grant
+
+
+def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
+    """Forget the tokens. Spotify has no revoke endpoint: the person removes the app at Spotify."""
+    SpotifyGrant.objects.filter(pk=grant.pk).update(
+        status=SpotifyGrant.Status.DISCONNECTED,
+        access_token=None,
+        refresh_token=None,
+        access_token_expires_at=None,
+        refresh_generation=F("refresh_generation") + 1,
+        refresh_lease="",
+        refresh_lease_expires_at=None,
+        updated_at=timezone.now(),
+    )
+    grant.refresh_from_db()
+    logger.info("Spotify grant %s of user %s disconnected", grant.pk, grant.user_id)
+    return grant
+
+
+# --- Refreshing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    grant: SpotifyGrant
+    # True when this call made the token request; False when another caller's refresh served it.
+    performed: bool
+
+
+def grant_access_token(*, grant: SpotifyGrant) -> str:
+    """A usable access token for the grant, refreshed first when it is about to expire."""
+    if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
+        raise GrantNeedsReconnect("Spotify is not connected")
+    margin = timedelta(seconds=settings.SPOTIFY_ON_DEMAND_REFRESH_MARGIN_SECONDS)
+    if grant.access_token_expires_at and grant.access_token_expires_at > timezone.now() + margin:
+        return grant.access_token.reveal()
+    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
+    return grant.access_token.reveal()
+
+
+def grant_refresh(*, grant: SpotifyGrant, expected_generation: int | None = None, wait_seconds: float | None = None) -> RefreshResult:
+    """Refresh the grant's access token, single-flight across threads and processes.
+
+    `expected_generation` is the `refresh_generation` the caller saw when it decided a refresh was
+    due. Whoever takes the grant's lease (one conditional UPDATE, atomic on every database) makes the
+    one token request; callers that lose wait until the generation moves and share that outcome.
+    If it has already moved, someone else refreshed meanwhile and no request is made. `None`
+    refreshes whatever is current (the admin's "refresh now").
+
+    Raises GrantNeedsReconnect (final) or GrantRefreshFailed (temporary).
+    """
+    if expected_generation is None:
+        expected_generation = SpotifyGrant.objects.values_list("refresh_generation", flat=True).get(pk=grant.pk)
+    if wait_seconds is None:
+        wait_seconds = REFRESH_LEASE_SECONDS
+    lease = secrets.token_hex(16)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        now = timezone.now()
+        taken = (
+            SpotifyGrant.objects.filter(pk=grant.pk, refresh_generation=expected_generation, status=SpotifyGrant.Status.ACTIVE)
+            .filter(Q(refresh_lease="") | Q(refresh_lease_expires_at__lt=now))
+            .update(refresh_lease=lease, refresh_lease_expires_at=now + timedelta(seconds=REFRESH_LEASE_SECONDS))
+        )
+        if taken:
+            break
+        current = SpotifyGrant.objects.get(pk=grant.pk)
+        if current.refresh_generation != expected_generation or current.status != SpotifyGrant.Status.ACTIVE:
+            return RefreshResult(grant=_outcome_of_other_refresh(current), performed=False)
+        if time.monotonic() > deadline:
+            raise GrantRefreshFailed("Another refresh of this Spotify connection is taking too long")
+        time.sleep(REFRESH_WAIT_POLL_SECONDS)
+    try:
+        return RefreshResult(grant=_refresh_holding_lease(grant_id=grant.pk, lease=lease), performed=True)
+    finally:
+        # Only matters if something unexpected escaped: never leave the grant locked.
+        SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(refresh_lease="", refresh_lease_expires_at=None)
+
+
+def _outcome_of_other_refresh(grant: SpotifyGrant) -> SpotifyGrant:
+    if grant.status != SpotifyGrant.Status.ACTIVE:
+        raise GrantNeedsReconnect(grant.last_error or "Spotify is not connected")
+    if grant.last_error:
+        raise GrantRefreshFailed(grant.last_error)
+    return grant
+
+
+def _refresh_holding_lease(*, grant_id: int, lease: str) -> SpotifyGrant:
+    grant = SpotifyGrant.objects.get(pk=grant_id)
+    refresh_token = grant.refresh_token.reveal()
+    attempts = max(1, settings.SPOTIFY_REFRESH_MAX_ATTEMPTS)
+    for attempt in range(1, attempts + 1):
+        try:
+            tokens = spotify.refresh_tokens(refresh_token=refresh_token)
+        except spotify.SpotifyGrantRevoked as exc:
+            # Final: a used, revoked or six-month-old refresh token never comes back.
+            _save_refresh_failure(grant, lease, exc.message, needs_reconnect=True)
+            logger.warning("Spotify grant %s needs reconnect: %s", grant_id, exc.message)
+            raise GrantNeedsReconnect(exc.message) from exc
+        except spotify.SpotifyRateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else 1.0
+            if attempt < attempts and wait <= settings.SPOTIFY_MAX_RETRY_AFTER_SECONDS:
+                logger.info("Spotify rate limited the refresh of grant %s; retrying in %.1fs", grant_id, wait)
+                time.sleep(wait)
+                continue
+            _save_refresh_failure(grant, lease, exc.message, retry_in=wait)
+            raise GrantRefreshFailed(exc.message, retry_after=wait) from exc
+        except spotify.SpotifyUnavailable as exc:
+            if attempt < attempts:
+                backoff = 0.5 * 2 ** (attempt - 1) * (1 + random.random() / 2)
+                logger.info("Refresh of grant %s failed (%s); retry %d in %.1fs", grant_id, exc.message, attempt, backoff)
+                time.sleep(backoff)
+                continue
+            retry_in = min(60 * 2**grant.refresh_failures, 900)
+            _save_refresh_failure(grant, lease, exc.message, retry_in=retry_in)
+            raise GrantRefreshFailed(exc.message) from exc
+        except spotify.SpotifyError as exc:
+            _save_refresh_failure(grant, lease, exc.message, retry_in=300)
+            raise GrantRefreshFailed(exc.message) from exc
+        return _save_refreshed_tokens(grant, lease, tokens)
+    raise AssertionError("unreachable")
+
+
+def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: spotify.SpotifyTokens) -> SpotifyGrant:
+    now = timezone.now()
+    changes = {
+        "access_token": SecretToken.from_plaintext(tokens.access_token),
+        "access_token_expires_at": now + timedelta(seconds=tokens.expires_in),
+        "last_refreshed_at": now,
+        "last_error": "",
+        "last_error_at": None,
+        "refresh_failures": 0,
+        "next_refresh_attempt_at": None,
+        "refresh_generation": F("refresh_generation") + 1,
+        "refresh_lease": "",
+        "refresh_lease_expires_at": None,
+        "updated_at": now,
+    }
+    # Spotify rotates PKCE refresh tokens (the old one is now dead) but may leave the new one out:
+    # then the old one is still the valid one and is kept.
+    if tokens.refresh_token:
+        changes["refresh_token"] = SecretToken.from_plaintext(tokens.refresh_token)
+    if tokens.scope:
+        changes["scopes"] = tokens.scope
+    saved = SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+    if not saved:
+        logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
+        raise GrantRefreshFailed("The refresh took too long to be saved")
+    return SpotifyGrant.objects.get(pk=grant.pk)
+
+
+def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, needs_reconnect: bool = False, retry_in: float | None = None) -> None:
+    now = timezone.now()
+    changes = {
+        "last_error": message[:500],
+        "last_error_at": now,
+        "refresh_failures": F("refresh_failures") + 1,
+        "refresh_generation": F("refresh_generation") + 1,
+        "refresh_lease": "",
+        "refresh_lease_expires_at": None,
+        "updated_at": now,
+    }
+    if needs_reconnect:
+        changes.update(status=SpotifyGrant.Status.NEEDS_RECONNECT, access_token=None, refresh_token=None, next_refresh_attempt_at=None)
+    elif retry_in is not None:
+        changes["next_refresh_attempt_at"] = now + timedelta(seconds=retry_in)
+    SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+
+
+# --- The beat's sweep ---------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshSweepReport:
+    due: int = 0
+    refreshed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    needs_reconnect: int = 0
+    seconds: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (
+            f"{self.due} grants due: {self.refreshed} refreshed, {self.skipped} skipped, "
+            f"{self.failed} failed, {self.needs_reconnect} need reconnect, in {self.seconds:.1f}s"
+        )
+
+
+def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: int | None = None, progress_every: float = 5.0) -> RefreshSweepReport:
+    """Refresh every active grant whose token expires within the margin, `concurrency` at a time."""
+    margin = settings.SPOTIFY_REFRESH_MARGIN_SECONDS if margin_seconds is None else margin_seconds
+    workers = max(1, concurrency or settings.SPOTIFY_REFRESH_CONCURRENCY)
+    now = timezone.now()
+    due = grants_due_for_refresh(now=now, expiring_before=now + timedelta(seconds=margin))
+    report = RefreshSweepReport(due=len(due))
+    started = time.monotonic()
+    if not due:
+        logger.info("Refresh sweep: no grant expires within %ss", margin)
+        return report
+    logger.info("Refresh sweep: %d grants expire within %ss; refreshing %d at a time", len(due), margin, workers)
+
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for item in due:
+        work.put(item)
+    lock = threading.Lock()
+
+    def record(outcome: str, error: str | None = None) -> None:
+        with lock:
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if error:
+                report.errors[error] = report.errors.get(error, 0) + 1
+
+    def worker() -> None:
+        try:
+            while True:
+                try:
+                    grant_id, generation = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    result = grant_refresh(grant=SpotifyGrant(pk=grant_id), expected_generation=generation)
+                    record("refreshed" if result.performed else "skipped")
+                except GrantNeedsReconnect as exc:
+                    record("needs_reconnect", str(exc))
+                except GrantRefreshFailed as exc:
+                    record("failed", str(exc))
+                except Exception:  # one bad grant must not stop the sweep
+                    logger.exception("Refresh of grant %s failed unexpectedly", grant_id)
+                    record("failed", "unexpected error")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, name=f"grant-refresh-{i}", daemon=True) for i in range(min(workers, len(due)))]
+    for thread in threads:
+        thread.start()
+    last_progress = time.monotonic()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(timeout=0.2)
+        if time.monotonic() - last_progress >= progress_every:
+            last_progress = time.monotonic()
+            done = report.refreshed + report.skipped + report.failed + report.needs_reconnect
+            logger.info("Refresh sweep: %d/%d done (%d refreshed, %d failed)", done, report.due, report.refreshed, report.failed)
+    close_old_connections()
+    report.seconds = time.monotonic() - started
+    logger.info("Refresh sweep: %s", report.summary())
+    for message, count in sorted(report.errors.items(), key=lambda kv: -kv[1])[:5]:
+        logger.info("Refresh sweep: %d × %s", count, message)
+    return report

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite, as `./dev test` runs it: installs Debian's chromium for the browser tests when it
+# is missing (the tests never download a browser of their own), then runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> Installing Debian's chromium for the browser tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "==> chromium is not installed and cannot be installed here: browser tests will be skipped" >&2
+  fi
+fi
+
+# Test-only secrets; nothing here is used outside the test run.
+export DEBUG=0
+export SECRET_KEY="test-secret-key-$(date +%s%N)"
+export TOKEN_ENCRYPTION_KEYS="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+export PYTHONDONTWRITEBYTECODE=1
+echo "==> Running the tests on ${DATABASE_URL:-SQLite}${REDIS_URL:+ with Redis}" >&2
+exec .venv/bin/python -m pytest "$@"
