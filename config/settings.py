@@ -5,6 +5,7 @@ gateway on one machine (SQLite, a filesystem Celery broker, the Spotify emulator
 must set what is secret (SECRET_KEY, TOKEN_ENCRYPTION_KEYS) and fails loudly without it.
 """
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -133,11 +134,15 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL == "filesystem://":
+    # Kombu's filesystem transport: every process of this machine shares one queue folder.
     _celery_dir = VAR_DIR / "celery"
+    for _folder in ("queue", "processed", "control"):
+        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -189,6 +194,10 @@ if not TOKEN_ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS must be set when DEBUG is off.")
     TOKEN_ENCRYPTION_KEYS = ["ZGVidWctb25seS10b2tlbi1rZXktbm90LXNlY3JldCE="]
+
+# Pepper for the keyed hashes of personal access tokens (and other bearer credentials). Derived
+# from SECRET_KEY when unset; set it explicitly so SECRET_KEY can rotate without killing tokens.
+TOKEN_HASH_PEPPER = env("TOKEN_HASH_PEPPER") or hashlib.sha256(f"token-hash-pepper:{SECRET_KEY}".encode()).hexdigest()
 
 # --- Web --------------------------------------------------------------------------------------
 LOGIN_URL = "login"

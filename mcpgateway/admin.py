@@ -3,7 +3,8 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from .models import McpSession, SpotifyGrant
+from .mcp.auth import personal_access_token_revoke
+from .models import McpSession, PersonalAccessToken, SpotifyGrant
 from .sessions import sessions_revoke
 from .spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
 
@@ -89,3 +90,28 @@ class McpSessionAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = sessions_revoke(sessions=queryset, revoked_by=request.user)
         self.message_user(request, f"Revoked {count} session(s).")
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "token_prefix", "user__username", "user__email")
+    list_select_related = ("user",)
+    # The digest is left out too: it is not the token, but nobody needs to see it.
+    fields = ("user", "name", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False  # tokens are created by their owner, who alone sees the plaintext
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            personal_access_token_revoke(token=token)
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class McpGatewayConfig(AppConfig):
     name = "mcpgateway"
     verbose_name = "MCP gateway"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

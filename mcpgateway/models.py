@@ -65,8 +65,17 @@ class SpotifyGrant(models.Model):
 class McpSession(models.Model):
     """One MCP client connection of a person: an MCP session (2025-11-25) or an authorized client."""
 
+    class Kind(models.TextChoices):
+        # 2025-11-25: the row's id is the Mcp-Session-Id the gateway minted at `initialize`.
+        SESSION = "session", "MCP session"
+        # 2026-07-28 (sessionless): one row per credential and client name, created on first use.
+        CONNECTION = "connection", "Authorized client"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mcp_sessions")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SESSION)
+    # The credential the client presented ("pat:12", later "oauth:34"); a session is bound to it.
+    credential_id = models.CharField(max_length=64, blank=True, db_index=True)
     client_name = models.CharField(max_length=255, blank=True)
     client_version = models.CharField(max_length=100, blank=True)
     protocol_version = models.CharField(max_length=20, blank=True, db_index=True)
@@ -79,10 +88,20 @@ class McpSession(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The client ended the session itself (HTTP DELETE, 2025-11-25); unlike revocation it does not
+    # stop the client from starting a new one.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "MCP session"
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential_id", "client_name"],
+                condition=models.Q(kind="connection"),
+                name="one_connection_per_credential_and_client",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_name or 'MCP client'} of {self.user} ({self.id})"
@@ -90,4 +109,39 @@ class McpSession(models.Model):
     @property
     def is_active(self) -> bool:
         now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return (
+            self.revoked_at is None
+            and self.ended_at is None
+            and (self.expires_at is None or self.expires_at > now)
+        )
+
+
+class PersonalAccessToken(models.Model):
+    """A bearer token a person creates for scripts that cannot do OAuth. Only its keyed hash is
+    stored (HMAC-SHA256 with a server-side pepper); the token itself is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_access_tokens")
+    name = models.CharField(max_length=100)
+    # The first characters of the token, so a person can tell their tokens apart; not a secret.
+    token_prefix = models.CharField(max_length=16)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.TextField(help_text="Space-separated gateway scopes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "personal access token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…) of {self.user}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

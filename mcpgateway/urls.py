@@ -7,4 +7,7 @@ urlpatterns = [
     path("spotify/connect", views.spotify_connect, name="spotify_connect"),
     path("spotify/callback", views.spotify_callback, name="spotify_callback"),
     path("spotify/disconnect", views.spotify_disconnect, name="spotify_disconnect"),
+    path("tokens/create", views.token_create, name="token_create"),
+    path("tokens/<int:token_id>/revoke", views.token_revoke, name="token_revoke"),
+    path("sessions/<uuid:session_id>/revoke", views.session_revoke, name="session_revoke"),
 ]

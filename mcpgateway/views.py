@@ -2,11 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import McpSession
+from .mcp.auth import personal_access_token_create, personal_access_token_revoke
+from .models import McpSession, PersonalAccessToken
+from .scopes import GATEWAY_SCOPES
+from .sessions import sessions_revoke
 from .spotify.client import SPOTIFY_SCOPES
 from .spotify.selectors import grant_for_user
 from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_complete, connect_start, grant_disconnect
@@ -27,9 +30,56 @@ def dashboard(request):
             "missing_scopes": missing_scopes,
             "connection_ends_at": grant.consented_at + REFRESH_TOKEN_LIFETIME if grant else None,
             "sessions": sessions,
+            "tokens": PersonalAccessToken.objects.filter(user=request.user, revoked_at__isnull=True),
+            "gateway_scopes": GATEWAY_SCOPES,
+            "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
         },
     )
+
+
+EXPIRY_CHOICES = (("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("never", "Never"))
+
+
+@require_POST
+@login_required
+def token_create(request):
+    expiry = request.POST.get("expires_in", "90")
+    try:
+        if expiry not in dict(EXPIRY_CHOICES):
+            raise ValueError("Choose one of the offered expiry periods.")
+        token, plaintext = personal_access_token_create(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            scopes=set(request.POST.getlist("scopes")),
+            expires_in_days=None if expiry == "never" else int(expiry),
+        )
+    except ValueError as exc:
+        messages.error(request, f"The token was not created: {exc}")
+        return redirect("dashboard")
+    # Rendered straight from the POST, never stored or redirected: this page is the only time the
+    # token exists outside the client that uses it.
+    response = render(request, "token_created.html", {"token": token, "plaintext": plaintext, "mcp_url": f"{request.scheme}://{request.get_host()}/mcp"})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def token_revoke(request, token_id: int):
+    token = get_object_or_404(PersonalAccessToken, pk=token_id, user=request.user)
+    personal_access_token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked; clients using it are refused from their next request.")
+    return redirect("dashboard")
+
+
+@require_POST
+@login_required
+def session_revoke(request, session_id):
+    session = get_object_or_404(McpSession, pk=session_id, user=request.user)
+    sessions_revoke(sessions=McpSession.objects.filter(pk=session.pk), revoked_by=request.user)
+    messages.success(request, f"{session.client_name or 'MCP client'} disconnected.")
+    return redirect("dashboard")
 
 
 @require_POST

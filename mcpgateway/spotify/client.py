@@ -114,7 +114,6 @@ def http_client() -> httpx.Client:
             if _http is None:
                 pool = max(20, settings.SPOTIFY_REFRESH_CONCURRENCY * 2)
                 _http = httpx.Client(
-                    timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS,
                     limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
                     headers={"User-Agent": "spotify-mcp-gateway"},
                 )
@@ -136,7 +135,9 @@ def _token_request(form: dict[str, str]) -> SpotifyTokens:
     else:
         form["client_id"] = settings.SPOTIFY_CLIENT_ID
     try:
-        response = http_client().post(f"{settings.SPOTIFY_ACCOUNTS_URL}/api/token", data=form, auth=auth)
+        response = http_client().post(
+            f"{settings.SPOTIFY_ACCOUNTS_URL}/api/token", data=form, auth=auth, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS
+        )
     except httpx.TimeoutException as exc:
         raise SpotifyUnavailable("Spotify's accounts service did not answer in time") from exc
     except httpx.TransportError as exc:
@@ -211,7 +212,9 @@ def api_error(response: httpx.Response) -> SpotifyError:
 def get_current_user(*, access_token: str) -> dict:
     try:
         response = http_client().get(
-            f"{settings.SPOTIFY_API_URL}/me", headers={"Authorization": f"Bearer {access_token}"}
+            f"{settings.SPOTIFY_API_URL}/me",
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS,
         )
     except httpx.TimeoutException as exc:
         raise SpotifyUnavailable("Spotify's Web API did not answer in time") from exc

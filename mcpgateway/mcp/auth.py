@@ -1,0 +1,170 @@
+"""Verifying the bearer credentials `/mcp` accepts: one path for personal access tokens now and
+OAuth access tokens later.
+
+Verification is cached per process: a verified token is kept with the revocation epoch seen when
+it was verified (see mcpgateway.revocation), so a request costs one epoch read, not a database
+query, and a revocation anywhere empties every worker's cache at its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from mcpgateway.models import PersonalAccessToken
+from mcpgateway.revocation import bump_revocation_epoch, current_revocation_epoch
+from mcpgateway.scopes import ALL_SCOPES, GATEWAY_SCOPES
+
+PAT_PREFIX = "smgp_"  # "Spotify MCP gateway personal": lets secret scanners recognise a leaked token
+CACHE_SIZE = 10_000
+# A safety net only: revocations reach the cache through the epoch at once.
+CACHE_MAX_AGE_SECONDS = 300
+# last_used_at is a hint for people, not an audit log: written at most once a minute per token.
+LAST_USED_WRITE_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request to /mcp acts for, and what it may do."""
+
+    user_id: int
+    username: str
+    scopes: frozenset[str]
+    credential_id: str  # "pat:12"; OAuth tokens will be "oauth:34"
+    kind: str  # "pat" | "oauth"
+    audience: str | None  # the resource an OAuth token is bound to; None for personal access tokens
+
+
+@dataclass
+class _Cached:
+    principal: Principal
+    epoch: str
+    verified_at: float
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def token_digest(token: str) -> str:
+    """Keyed hash of a token: without the server's pepper a stolen database reveals nothing usable."""
+    return hmac.new(settings.TOKEN_HASH_PEPPER.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+class _VerifiedTokens:
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[str, _Cached] = OrderedDict()
+
+    def get(self, digest: str) -> _Cached | None:
+        entry = self.entries.get(digest)
+        if entry is not None:
+            self.entries.move_to_end(digest)
+        return entry
+
+    def put(self, digest: str, entry: _Cached) -> None:
+        self.entries[digest] = entry
+        self.entries.move_to_end(digest)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+_verified = _VerifiedTokens(CACHE_SIZE)
+
+
+async def authenticate_bearer(token: str) -> Principal | None:
+    """The principal of a bearer token, or None when it is unknown, expired or revoked."""
+    if not token or len(token) > 512:
+        return None
+    digest = token_digest(token)
+    epoch = await current_revocation_epoch()
+    now = timezone.now()
+    entry = _verified.get(digest)
+    if entry is None or entry.epoch != epoch or time.monotonic() - entry.verified_at > CACHE_MAX_AGE_SECONDS:
+        if entry is not None and entry.epoch != epoch:
+            _verified.clear()  # the epoch moved: anything cached may be revoked
+        entry = await sync_to_async(_load_personal_access_token)(digest, epoch)
+        if entry is None:
+            return None
+        _verified.put(digest, entry)
+    if entry.expires_at is not None and entry.expires_at <= now:
+        return None
+    if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_WRITE_INTERVAL:
+        entry.last_used_at = now
+        await PersonalAccessToken.objects.filter(token_digest=digest).aupdate(last_used_at=now)
+    return entry.principal
+
+
+def _load_personal_access_token(digest: str, epoch: str) -> _Cached | None:
+    pat = (
+        PersonalAccessToken.objects.select_related("user")
+        .filter(token_digest=digest, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if pat is None or not pat.is_active:
+        return None
+    principal = Principal(
+        user_id=pat.user_id,
+        username=pat.user.get_username(),
+        scopes=pat.scope_set & ALL_SCOPES,
+        credential_id=f"pat:{pat.pk}",
+        kind="pat",
+        audience=None,
+    )
+    return _Cached(principal=principal, epoch=epoch, verified_at=time.monotonic(), expires_at=pat.expires_at, last_used_at=pat.last_used_at)
+
+
+# --- Personal access tokens: creating and revoking ---------------------------------------------
+
+
+def personal_access_token_create(*, user, name: str, scopes: set[str] | frozenset[str], expires_in_days: int | None) -> tuple[PersonalAccessToken, str]:
+    """Create a token; returns the row and the plaintext, which is never stored and never shown again."""
+    name = name.strip()
+    if not name:
+        raise ValueError("Give the token a name, so you can recognise it later.")
+    if len(name) > 100:
+        raise ValueError("Token names are at most 100 characters.")
+    unknown = set(scopes) - set(GATEWAY_SCOPES)
+    if unknown:
+        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
+    if not scopes:
+        raise ValueError("Choose at least one scope.")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ValueError("Expiry must be between 1 and 3650 days, or never.")
+    plaintext = PAT_PREFIX + secrets.token_urlsafe(32)
+    pat = PersonalAccessToken.objects.create(
+        user=user,
+        name=name,
+        token_prefix=plaintext[: len(PAT_PREFIX) + 4],
+        token_digest=token_digest(plaintext),
+        scopes=" ".join(sorted(scopes)),
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return pat, plaintext
+
+
+def personal_access_token_revoke(*, token: PersonalAccessToken) -> None:
+    with transaction.atomic():
+        updated = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if updated:
+            transaction.on_commit(bump_revocation_epoch)
+
+
+def create_personal_access_token_for_tests(*, user, name: str = "test", scopes=ALL_SCOPES) -> str:
+    return personal_access_token_create(user=user, name=name, scopes=set(scopes), expires_in_days=None)[1]
+
+
+def clear_verification_cache() -> None:
+    _verified.clear()
+

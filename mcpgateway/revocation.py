@@ -1,0 +1,83 @@
+"""A shared "revocation epoch": a value every process can read cheaply and that changes whenever a
+credential or an MCP session is revoked anywhere.
+
+Workers cache what they verified (tokens, sessions) together with the epoch they saw; when the
+epoch changes, every worker drops its cache at its next request, so a revocation bites at once on
+every worker without a database query per request. The epoch lives in Redis when `REDIS_URL` is
+set (one GET per request), else in a file under VAR_DIR (one small read), which every process of
+one machine shares. Bumps write a fresh random value, never a counter, so two revocations racing
+each other can never leave the value where a reader last saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+REDIS_KEY = "mcpgateway:revocation-epoch"
+_redis_clients: dict[int, object] = {}
+
+
+def _epoch_file() -> Path:
+    return Path(settings.VAR_DIR) / "revocation-epoch"
+
+
+def bump_revocation_epoch() -> None:
+    """Call after a revocation is committed (on_commit), never before."""
+    value = secrets.token_hex(8)
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            client.set(REDIS_KEY, value)
+        finally:
+            client.close()
+        return
+    path = _epoch_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".revocation-epoch.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    os.replace(tmp, path)
+
+
+def _redis_for_this_loop():
+    import redis.asyncio as aioredis
+
+    loop_id = id(asyncio.get_running_loop())
+    client = _redis_clients.get(loop_id)
+    if client is None:
+        client = _redis_clients[loop_id] = aioredis.Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+async def current_revocation_epoch() -> str:
+    if settings.REDIS_URL:
+        value = await _redis_for_this_loop().get(REDIS_KEY)
+        return value.decode() if value else ""
+    try:
+        return _epoch_file().read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def current_revocation_epoch_sync() -> str:
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            value = client.get(REDIS_KEY)
+        finally:
+            client.close()
+        return value.decode() if value else ""
+    try:
+        return _epoch_file().read_text()
+    except FileNotFoundError:
+        return ""

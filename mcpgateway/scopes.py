@@ -1,0 +1,15 @@
+"""The gateway's own scopes: what an MCP credential (personal access token, later OAuth token) may
+do. Each maps to a group of tools and to the Spotify scopes those tools need."""
+
+SCOPE_READ = "spotify:read"
+SCOPE_PLAYBACK = "spotify:playback"
+SCOPE_LIBRARY = "spotify:library"
+SCOPE_PLAYLISTS = "spotify:playlists"
+
+GATEWAY_SCOPES: dict[str, str] = {
+    SCOPE_READ: "See your Spotify profile, search the catalog, and read what you are playing, your top items and history",
+    SCOPE_PLAYBACK: "Control playback on your devices: play, pause, skip, seek, volume, queue, transfer",
+    SCOPE_LIBRARY: "Read and change your saved tracks and albums and see the artists you follow",
+    SCOPE_PLAYLISTS: "Read, create and change your playlists",
+}
+ALL_SCOPES = frozenset(GATEWAY_SCOPES)

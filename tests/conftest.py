@@ -1,0 +1,88 @@
+"""Shared fixtures: one Spotify emulator process for the whole run, reset before each test that
+uses it, and the gateway's settings pointed at it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from mcpgateway.crypto import SecretToken
+from mcpgateway.models import SpotifyGrant
+
+TEST_CLIENT_ID = "gateway-under-test"
+TEST_REDIRECT_URI = "http://127.0.0.1:8000/spotify/callback"
+
+
+@pytest.fixture(scope="session")
+def emulator_process():
+    from mcpgateway.spotify_emulator.testing import EmulatorProcess
+
+    with EmulatorProcess() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(emulator_process, settings):
+    """The emulator, fresh, with the gateway registered as a client and configured to use it."""
+    emulator_process.reset()
+    settings.SPOTIFY_USE_EMULATOR = True
+    settings.SPOTIFY_CLIENT_ID = TEST_CLIENT_ID
+    settings.SPOTIFY_CLIENT_SECRET = None
+    settings.SPOTIFY_ACCOUNTS_URL = emulator_process.accounts_url
+    settings.SPOTIFY_API_URL = emulator_process.api_url
+    settings.SPOTIFY_REDIRECT_URI = TEST_REDIRECT_URI
+    emulator_process.register_client(TEST_CLIENT_ID, [TEST_REDIRECT_URI], mode="extended")
+    yield emulator_process
+    emulator_process.clear_faults()
+
+
+@pytest.fixture
+def person(django_user_model):
+    return django_user_model.objects.create_user(username="pat", password="correct horse battery staple")
+
+
+def make_grant(emulator, user, *, spotify_user_id: str | None = None, expires_in: int = 3600) -> tuple[SpotifyGrant, dict]:
+    """A SpotifyGrant holding real emulator tokens, as a finished connection would leave it."""
+    kwargs = {"user_ids": [spotify_user_id]} if spotify_user_id else {"count": 1}
+    minted = emulator.mint_grants(TEST_CLIENT_ID, **kwargs)[0]
+    grant = SpotifyGrant.objects.create(
+        user=user,
+        spotify_user_id=minted["user_id"],
+        display_name=minted.get("display_name", ""),
+        scopes=minted.get("scope", ""),
+        access_token=SecretToken.from_plaintext(minted["access_token"]),
+        refresh_token=SecretToken.from_plaintext(minted["refresh_token"]),
+        access_token_expires_at=timezone.now() + timedelta(seconds=expires_in),
+    )
+    return grant, minted
+
+
+def authorize_at_emulator(authorize_url: str, *, agree: bool = True, user_id: str | None = None) -> dict[str, str]:
+    """Play the person on the emulator's consent page; return the query of the redirect back."""
+    with httpx.Client(follow_redirects=False) as http:
+        page = http.get(authorize_url)
+        assert page.status_code == 200, page.text
+        form = re.search(r"<form[^>]*action=\"([^\"]*)\"[^>]*>(.*?)</form>", page.text, re.S)
+        assert form, page.text
+        fields = {
+            unescape(name): unescape(value)
+            for name, value in re.findall(r"<input[^>]*type=\"hidden\"[^>]*name=\"([^\"]+)\"[^>]*value=\"([^\"]*)\"", form.group(2))
+        }
+        if user_id is None:
+            user_id = re.search(r"name=\"user_id\"[^>]*value=\"([^\"]+)\"", form.group(2)).group(1)
+        fields["user_id"] = user_id
+        button = re.search(r"<button[^>]*id=\"%s\"[^>]*>" % ("agree" if agree else "cancel"), form.group(2)).group(0)
+        name = re.search(r"name=\"([^\"]+)\"", button)
+        value = re.search(r"value=\"([^\"]*)\"", button)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+        answer = http.post(urljoin(str(page.url), unescape(form.group(1)) or str(page.url)), data=fields)
+        assert answer.status_code in (302, 303), answer.text
+        location = answer.headers["location"]
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}

@@ -1,0 +1,74 @@
+"""Admins see grants and sessions, never a token, and act on them."""
+
+import pytest
+from django.utils import timezone
+
+from mcpgateway.models import McpSession, SpotifyGrant
+from tests.conftest import make_grant
+from tests.support.emulator import refresh_requests
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser(username="root", password="x", email="")
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+def test_grant_pages_never_show_a_token(admin_client, emulator, person):
+    grant, minted = make_grant(emulator, person)
+    stored = SpotifyGrant.objects.values_list("access_token", "refresh_token").get(pk=grant.pk)
+    for url in ("/admin/mcpgateway/spotifygrant/", f"/admin/mcpgateway/spotifygrant/{grant.pk}/change/"):
+        page = admin_client.get(url).content.decode()
+        assert grant.spotify_user_id in page
+        for secret in (minted["access_token"], minted["refresh_token"], *stored):
+            assert secret not in page
+
+
+def test_grants_can_be_searched_and_filtered(admin_client, emulator, person, django_user_model):
+    make_grant(emulator, person)
+    other = django_user_model.objects.create_user(username="zed")
+    grant, _ = make_grant(emulator, other)
+    SpotifyGrant.objects.filter(pk=grant.pk).update(status=SpotifyGrant.Status.NEEDS_RECONNECT)
+    page = admin_client.get("/admin/mcpgateway/spotifygrant/", {"q": "zed"}).content.decode()
+    assert "zed" in page and ">pat<" not in page
+    page = admin_client.get("/admin/mcpgateway/spotifygrant/", {"status__exact": "needs_reconnect"}).content.decode()
+    assert "zed" in page and ">pat<" not in page
+
+
+def test_refresh_now_action(admin_client, emulator, person):
+    grant, minted = make_grant(emulator, person)
+    response = admin_client.post("/admin/mcpgateway/spotifygrant/", {"action": "refresh_now", "_selected_action": [grant.pk]}, follow=True)
+    assert "Refreshed 1 grant(s)" in response.content.decode()
+    grant.refresh_from_db()
+    assert grant.access_token.reveal() != minted["access_token"]
+    assert refresh_requests(emulator) == {"ok": 1}
+
+
+def test_disconnect_action(admin_client, emulator, person):
+    grant, _ = make_grant(emulator, person)
+    admin_client.post("/admin/mcpgateway/spotifygrant/", {"action": "disconnect", "_selected_action": [grant.pk]})
+    grant.refresh_from_db()
+    assert grant.status == SpotifyGrant.Status.DISCONNECTED and grant.refresh_token is None
+
+
+def test_revoke_sessions_action_records_who_and_when(admin_client, person):
+    live = McpSession.objects.create(user=person, client_name="Claude", protocol_version="2025-11-25")
+    other = McpSession.objects.create(user=person, client_name="Cursor", protocol_version="2026-07-28")
+    response = admin_client.post("/admin/mcpgateway/mcpsession/", {"action": "revoke", "_selected_action": [str(live.pk)]}, follow=True)
+    assert "Revoked 1 session(s)" in response.content.decode()
+    live.refresh_from_db()
+    other.refresh_from_db()
+    assert live.revoked_at and live.revoked_at <= timezone.now() and live.revoked_by == admin_client.admin
+    assert not live.is_active and other.is_active
+    page = admin_client.get("/admin/mcpgateway/mcpsession/", {"state": "revoked"}).content.decode()
+    assert 'field-client_name">Claude<' in page and 'field-client_name">Cursor<' not in page
+
+
+def test_users_list_shows_spotify_status(admin_client, emulator, person):
+    make_grant(emulator, person)
+    page = admin_client.get("/admin/accounts/user/").content.decode()
+    assert "Connected" in page
