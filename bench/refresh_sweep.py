@@ -145,7 +145,7 @@ def bare_refreshes(emulator, tokens: list[dict], concurrency: int) -> float:
 
 
 def refresh_count(emulator) -> int:
-    return sum(emulator.stats()["token_requests"]["refresh_token"].values())
+    return emulator.stats()["token_requests"]["by_grant_type"].get("refresh_token", 0)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""ASGI entry point: Django behind uvicorn (or any ASGI server)."""
+"""ASGI entry point: Django behind uvicorn (or any ASGI server).
+
+/mcp goes to a second Django handler without settings.MIDDLEWARE (see mcpgateway.mcp.handler): the
+MCP hot path pays no sync-middleware thread hops. Everything else takes the full stack.
+"""
 
 import os
 
@@ -7,7 +11,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from mcpgateway.mcp.handler import McpASGIHandler  # noqa: E402
+
+mcp_application = McpASGIHandler()
+MCP_PATHS = frozenset({"/mcp", "/mcp-conformance"} if settings.MCP_CONFORMANCE_FIXTURE else {"/mcp"})
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] in MCP_PATHS:
+        await mcp_application(scope, receive, send)
+    else:
+        await django_application(scope, receive, send)
+
 
 if settings.SERVE_STATIC:
     # The single-machine run has no separate static server; this only looks at /static/ paths.

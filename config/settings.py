@@ -109,6 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests that start other processes need a test database those processes can open.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-gateway.sqlite3")}
+elif env("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -239,3 +241,17 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# --- MCP endpoint (/mcp) -----------------------------------------------------------------------
+# Largest request body /mcp accepts; larger ones get 413 with a JSON-RPC error.
+MCP_MAX_REQUEST_BODY_BYTES = env_int("MCP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)
+# Answer requests with one JSON body instead of an SSE stream (no progress notifications).
+MCP_JSON_RESPONSE = env_bool("MCP_JSON_RESPONSE", False)
+# A 2025-11-25 session ends this long after it started (0: never); the client then initializes anew.
+MCP_SESSION_MAX_AGE_SECONDS = env_int("MCP_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)
+# "Last seen" of a session or client is written at most this often.
+MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
+# /mcp runs in its own Django handler with only these (async-capable) middlewares, not MIDDLEWARE.
+MCP_MIDDLEWARE: list[str] = []
+# Test-only: mount the conformance suite's fixture server at /mcp-conformance. Never in production.
+MCP_CONFORMANCE_FIXTURE = env_bool("MCP_CONFORMANCE_FIXTURE", False)

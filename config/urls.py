@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mcpgateway.health import healthz
+from mcpgateway.mcp.api import api as mcp_api
 
 admin.site.site_header = "Spotify MCP gateway"
 admin.site.site_title = "Spotify MCP gateway admin"
@@ -10,5 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Before the ninja API: it adds an "api-root" view at "" that would shadow the dashboard.
     path("", include("mcpgateway.urls")),
+    path("", mcp_api.urls),  # /mcp and its /.well-known metadata
 ]

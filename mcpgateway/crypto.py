@@ -83,7 +83,7 @@ class EncryptedTokenField(models.TextField):
         return SecretToken(value) if value else None
 
     def get_prep_value(self, value):
-        if value is None:
+        if value is None or value == "":  # "" is the column's empty default, not a token
             return ""
         if isinstance(value, SecretToken):
             return value.ciphertext

@@ -18,5 +18,11 @@ export DEBUG=0
 export SECRET_KEY="test-secret-key-$(date +%s%N)"
 export TOKEN_ENCRYPTION_KEYS="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 export PYTHONDONTWRITEBYTECODE=1
+# Each run keeps its state (SQLite test database, file cache, Celery folders) in a folder of its own,
+# and its own PostgreSQL test database, so runs side by side never meet.
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/gateway-test.XXXXXX")
+trap 'rm -rf "$run_dir"' EXIT
+export VAR_DIR="$run_dir"
+export TEST_DATABASE_NAME="test_gateway_$$"
 echo "==> Running the tests on ${DATABASE_URL:-SQLite}${REDIS_URL:+ with Redis}" >&2
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"

@@ -31,6 +31,8 @@ def emulator_process():
 def emulator(emulator_process, settings):
     """The emulator, fresh, with the gateway registered as a client and configured to use it."""
     emulator_process.reset()
+    emulator_process.clear_faults()
+    emulator_process.reset_stats()
     settings.SPOTIFY_USE_EMULATOR = True
     settings.SPOTIFY_CLIENT_ID = TEST_CLIENT_ID
     settings.SPOTIFY_CLIENT_SECRET = None

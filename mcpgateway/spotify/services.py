@@ -285,7 +285,11 @@ def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: spotify.Spot
     if not saved:
         logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
         raise GrantRefreshFailed("The refresh took too long to be saved")
-    return SpotifyGrant.objects.get(pk=grant.pk)
+    # What was just written, without reading the row back (the sweep does thousands of these).
+    changes["refresh_generation"] = grant.refresh_generation + 1
+    for name, value in changes.items():
+        setattr(grant, name, value)
+    return grant
 
 
 def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, needs_reconnect: bool = False, retry_in: float | None = None) -> None:

@@ -99,7 +99,9 @@ def test_sign_in_and_connect_spotify_in_a_browser(gateway_server, browser_page, 
     assert page.inner_text("[data-testid=spotify-status]") == f"Connected as {grant.display_name}"
     assert "user-modify-playback-state" in page.inner_text("[data-testid=spotify-scopes]")
     assert "Spotify connected as" in page.inner_text(".messages")
-    page.screenshot(path=str(settings.VAR_DIR / "browser-dashboard-connected.png"), full_page=True)
+    artifacts = settings.BASE_DIR / "var" / "test-artifacts"  # kept after the run, for people to look at
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "dashboard-connected.png"), full_page=True)
 
     page.click("#disconnect-spotify")
     page.wait_for_selector("#connect-spotify")

@@ -31,7 +31,7 @@ def test_sweep_refreshes_expiring_grants_and_reports(emulator, django_user_model
         report = grants_refresh_expiring(concurrency=4)
 
     assert (report.due, report.refreshed, report.skipped, report.failed, report.needs_reconnect) == (9, 8, 0, 0, 1)
-    assert refresh_requests(emulator) == {"ok": 8, "invalid_grant": 1}
+    assert refresh_requests(emulator) == {"success": 8, "invalid_grant": 1}
     for grant in expiring:
         grant.refresh_from_db()
         assert grant.access_token_expires_at > timezone.now() + timedelta(minutes=50)
@@ -47,4 +47,4 @@ def test_a_second_sweep_finds_nothing_to_do(emulator, person):
     assert grants_refresh_expiring().refreshed == 1
     second = grants_refresh_expiring()
     assert second.due == 0
-    assert refresh_requests(emulator) == {"ok": 1}
+    assert refresh_requests(emulator) == {"success": 1}

@@ -2,6 +2,8 @@
 
 
 def refresh_requests(emulator) -> dict[str, int]:
-    """Refresh-token requests that reached the emulator, by outcome (ok, invalid_grant, ...)."""
-    stats = emulator.stats()
-    return {k: v for k, v in stats["token_requests"]["refresh_token"].items() if v}
+    """Token requests that reached the emulator, by outcome (success, invalid_grant, ...); they
+    must all be refresh requests."""
+    tokens = emulator.stats()["token_requests"]
+    assert set(tokens["by_grant_type"]) <= {"refresh_token"}, tokens["by_grant_type"]
+    return {outcome: count for outcome, count in tokens["by_outcome"].items() if count}

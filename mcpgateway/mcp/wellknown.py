@@ -1,0 +1,25 @@
+"""OAuth 2.0 Protected Resource Metadata (RFC 9728) for /mcp, where MCP clients learn how to get a
+token (MCP authorization spec, "Authorization Server Discovery")."""
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from mcpgateway.scopes import GATEWAY_SCOPES
+
+
+def protected_resource_metadata(request):
+    base = settings.PUBLIC_BASE_URL
+    response = JsonResponse(
+        {
+            "resource": f"{base}/mcp",
+            "authorization_servers": [base],
+            "scopes_supported": sorted(GATEWAY_SCOPES),
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Spotify MCP gateway",
+            "resource_documentation": f"{base}/",
+        }
+    )
+    # Browser-based MCP clients read this document cross-origin.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,40 @@
+"""The official MCP conformance suite's active server scenarios against the fixture server, served
+through the gateway's own bridge (mounted at /mcp-conformance only with MCP_CONFORMANCE_FIXTURE=1).
+
+Needs Node >= 22 and the suite; tests/conformance/install.sh installs both into
+tests/conformance/node_modules (npm registry). Known failures, with reasons: expected-failures.yml.
+"""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+from tests.mcp.conftest import GatewayProcesses
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+HERE = Path(__file__).parent
+
+
+def test_the_conformance_suite_passes_its_active_server_scenarios(tmp_path, django_user_model):
+    try:
+        node = subprocess.run(["bash", str(HERE / "install.sh")], check=True, capture_output=True, text=True,
+                              timeout=600).stdout.strip().splitlines()[-1]
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"could not install the conformance suite: {getattr(exc, 'stderr', exc)}")
+    person = django_user_model.objects.create_user(username="conformance", password="a long and unusual password")
+    processes = GatewayProcesses()
+    # Requests carry this person's token, so the suite runs through gateway sessions too.
+    base = processes.start(MCP_CONFORMANCE_TOKEN=create_personal_access_token_for_tests(user=person))
+    try:
+        run = subprocess.run(
+            [node, str(HERE / "node_modules/@modelcontextprotocol/conformance/dist/index.js"), "server",
+             "--url", f"{base}/mcp-conformance", "--suite", "active",
+             "--expected-failures", str(HERE / "expected-failures.yml"), "-o", str(tmp_path)],
+            capture_output=True, text=True, timeout=600,
+        )
+    finally:
+        processes.stop()
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]

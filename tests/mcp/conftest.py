@@ -1,0 +1,163 @@
+"""The gateway served by real uvicorn processes sharing this test's database, and MCP clients for it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from django.conf import settings
+
+from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+from tests.support.processes import gateway_env
+
+MODERN = "2026-07-28"
+LEGACY = "2025-11-25"
+POST_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GatewayProcesses:
+    """Gateway worker processes (uvicorn) on free ports, sharing this test run's database."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, **extra: str) -> str:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = gateway_env(
+            PUBLIC_BASE_URL=extra.pop("PUBLIC_BASE_URL", base),
+            # The revocation epoch file lives here: this test process and the workers share it.
+            VAR_DIR=str(settings.VAR_DIR),
+            MCP_CONFORMANCE_FIXTURE="1",
+            **extra,
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--lifespan", "off", "--no-access-log"],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.processes.append(server)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.communicate(timeout=5)[0] if server.poll() is not None else ""
+                raise AssertionError(f"the gateway did not start:\n{output}")
+            time.sleep(0.1)
+        return base
+
+    def stop(self) -> None:
+        for server in self.processes:
+            server.terminate()
+        outputs = [server.communicate(timeout=10)[0] for server in self.processes]
+        self.processes.clear()
+        for output in outputs:
+            # A traceback in a worker is a bug even when the client got a proper answer.
+            assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="session")
+def gateway_workers(django_db_setup, django_db_blocker):
+    """Two workers of one deployment (PUBLIC_BASE_URL names the first), for the whole run."""
+    processes = GatewayProcesses()
+    first = processes.start()
+    second = processes.start(PUBLIC_BASE_URL=first)
+    yield first, second
+    processes.stop()
+
+
+@pytest.fixture
+def gateway(gateway_workers) -> str:
+    return gateway_workers[0]
+
+
+@pytest.fixture
+def start_gateway():
+    """Start a worker with its own settings (environment) for one test."""
+    processes = GatewayProcesses()
+    yield processes.start
+    processes.stop()
+
+
+@pytest.fixture
+def person(django_user_model):
+    return django_user_model.objects.create_user(username="robin", password="a long and unusual password")
+
+
+@pytest.fixture
+def token(person) -> str:
+    return create_personal_access_token_for_tests(user=person)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def mcp_client(url: str, token: str, *, mode: str, **kwargs):
+    """The SDK's own Client over Streamable HTTP with a bearer token; mode "legacy" or "2026-07-28"."""
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    http = create_mcp_http_client(headers=bearer(token))
+    async with http, Client(streamable_http_client(url, http_client=http), mode=mode, **kwargs) as client:
+        yield client
+
+
+def rpc(method: str, params: dict | None = None, id: int | None = 1) -> dict:
+    message = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        message["params"] = params
+    if id is not None:
+        message["id"] = id
+    return message
+
+
+def initialize_params(name: str = "pytest-client") -> dict:
+    return {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": name, "version": "1.2.3"}}
+
+
+def messages_of(response: httpx.Response) -> list[dict]:
+    """The JSON-RPC messages of a JSON or SSE reply."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return [response.json()]
+
+
+def reply_of(response: httpx.Response) -> dict:
+    return [m for m in messages_of(response) if "id" in m and ("result" in m or "error" in m)][-1]
+
+
+def legacy_session(base: str, token: str, *, name: str = "pytest-client") -> str:
+    """Open a 2025-11-25 session with raw HTTP; returns its Mcp-Session-Id."""
+    response = httpx.post(f"{base}/mcp", json=rpc("initialize", initialize_params(name)), headers={**POST_HEADERS, **bearer(token)})
+    assert response.status_code == 200, response.text
+    session_id = response.headers["mcp-session-id"]
+    ack = httpx.post(f"{base}/mcp", json=rpc("notifications/initialized", id=None),
+                     headers={**POST_HEADERS, **bearer(token), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY})
+    assert ack.status_code == 202, ack.text
+    return session_id
+
+
+def legacy_call(base: str, token: str, session_id: str, method: str, params: dict | None = None, **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{base}/mcp", json=rpc(method, params),
+        headers={**POST_HEADERS, **bearer(token), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY, **headers},
+    )

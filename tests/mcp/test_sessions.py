@@ -1,0 +1,131 @@
+"""Sessions belong to the gateway: any worker serves them, and revoking or ending one bites at the
+client's next request on every worker."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+from mcpgateway.models import McpSession
+from mcpgateway.sessions import sessions_revoke
+from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, legacy_call, legacy_session, mcp_client, reply_of
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def test_a_session_opened_on_one_worker_is_served_by_another(gateway_workers, token):
+    first, second = gateway_workers
+    session_id = legacy_session(first, token)
+
+    listed = legacy_call(second, token, session_id, "tools/list", {})
+    called = legacy_call(second, token, session_id, "tools/call", {"name": "get_gateway_identity", "arguments": {}})
+
+    assert listed.status_code == 200, listed.text
+    assert "get_gateway_identity" in [t["name"] for t in reply_of(listed)["result"]["tools"]]
+    assert called.status_code == 200, called.text
+    identity = reply_of(called)["result"]["structuredContent"]
+    assert identity["username"] == "robin"
+    assert identity["session_id"].replace("-", "") == session_id
+
+
+def test_the_session_is_bound_to_its_user(gateway_workers, token, django_user_model):
+    first, second = gateway_workers
+    session_id = legacy_session(first, token)
+    stranger = django_user_model.objects.create_user(username="sam", password="another long password")
+    stranger_token = create_personal_access_token_for_tests(user=stranger)
+
+    for base in (first, second):
+        response = legacy_call(base, stranger_token, session_id, "tools/list", {})
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Session not found"
+    # The owner still can.
+    assert legacy_call(second, token, session_id, "tools/list", {}).status_code == 200
+
+
+@pytest.mark.parametrize("session_id", ["00000000000000000000000000000000", "not-a-session", "x" * 300])
+def test_an_unknown_session_is_404(gateway, token, session_id):
+    response = legacy_call(gateway, token, session_id, "tools/list", {})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_delete_ends_the_session_on_every_worker(gateway_workers, token):
+    first, second = gateway_workers
+    session_id = legacy_session(first, token)
+    assert legacy_call(second, token, session_id, "tools/list", {}).status_code == 200  # cached on the second
+
+    ended = httpx.delete(f"{first}/mcp", headers={**bearer(token), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY})
+
+    assert ended.status_code == 200
+    for base in (first, second):
+        assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 404
+    assert McpSession.objects.get(pk=session_id).ended_at is not None
+
+
+def test_a_revoked_2025_11_25_session_is_404_at_the_next_request_on_every_worker(gateway_workers, token, django_user_model):
+    first, second = gateway_workers
+    session_id = legacy_session(first, token)
+    for base in (first, second):  # both workers have it cached now
+        assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 200
+    admin = django_user_model.objects.create_superuser(username="admin", password="an admin password 123")
+
+    assert sessions_revoke(sessions=McpSession.objects.filter(pk=session_id), revoked_by=admin) == 1
+
+    for base in (first, second):
+        assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 404
+
+
+def test_a_revoked_2026_07_28_connection_is_401_at_the_next_request_on_every_worker(gateway_workers, token, django_user_model):
+    first, second = gateway_workers
+
+    async def identity(base: str):
+        async with mcp_client(f"{base}/mcp", token, mode=MODERN) as client:
+            return (await client.call_tool("get_gateway_identity", {})).structured_content
+
+    connection_id = asyncio.run(identity(first))["session_id"]
+    assert asyncio.run(identity(second))["session_id"] == connection_id
+    admin = django_user_model.objects.create_superuser(username="admin", password="an admin password 123")
+
+    sessions_revoke(sessions=McpSession.objects.filter(pk=connection_id), revoked_by=admin)
+
+    for base in (first, second):
+        response = httpx.post(
+            f"{base}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": "0"},
+            }}},
+            headers={**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"},
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == -32000
+
+
+def test_a_request_without_a_session_id_is_400_unless_it_initializes(gateway, token):
+    response = httpx.post(f"{gateway}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                          headers={**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": LEGACY})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32600
+
+
+def test_there_is_no_get_stream_in_either_era(gateway, token):
+    session_id = legacy_session(gateway, token)
+    legacy = httpx.get(f"{gateway}/mcp", headers={**bearer(token), "Accept": "text/event-stream",
+                                                  "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY})
+    modern = httpx.get(f"{gateway}/mcp", headers={**bearer(token), "Accept": "text/event-stream", "MCP-Protocol-Version": MODERN})
+    modern_delete = httpx.delete(f"{gateway}/mcp", headers={**bearer(token), "MCP-Protocol-Version": MODERN})
+
+    assert legacy.status_code == 405
+    assert "content-type" not in legacy.headers
+    assert modern.status_code == 405
+    assert modern_delete.status_code == 405
+
+
+def test_last_seen_is_written_at_most_once_a_minute(gateway, token):
+    session_id = legacy_session(gateway, token)
+    first_seen = McpSession.objects.get(pk=session_id).last_seen_at
+    for _ in range(3):
+        assert legacy_call(gateway, token, session_id, "tools/list", {}).status_code == 200
+    assert McpSession.objects.get(pk=session_id).last_seen_at == first_seen
