@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Third party
     "channels",
+    "oauth2_provider",
     # Ours
     "accounts",
     "mcpgateway",
@@ -255,3 +256,67 @@ MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
 MCP_MIDDLEWARE: list[str] = []
 # Test-only: mount the conformance suite's fixture server at /mcp-conformance. Never in production.
 MCP_CONFORMANCE_FIXTURE = env_bool("MCP_CONFORMANCE_FIXTURE", False)
+
+# --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
+# The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice
+# below is explained in docs/oauth.md; our own knobs are in the README's configuration table.
+from mcpgateway.scopes import GATEWAY_SCOPES as _GATEWAY_SCOPES  # noqa: E402 (plain module, no Django)
+
+# The issuer and the resource: one string each, byte-identical everywhere (no trailing slash).
+OAUTH_ISSUER = PUBLIC_BASE_URL
+OAUTH_RESOURCE = f"{PUBLIC_BASE_URL}/mcp"
+# Our refresh grace window (DOT's own grace period answers 500 with hashed tokens; see docs).
+OAUTH_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 30)
+# Dynamic Client Registration: registrations per client IP per hour, and how long a registered
+# client that never obtained a token is kept.
+OAUTH_DCR_RATE_LIMIT_PER_HOUR = env_int("OAUTH_DCR_RATE_LIMIT_PER_HOUR", 20)
+OAUTH_DCR_UNUSED_CLIENT_HOURS = env_int("OAUTH_DCR_UNUSED_CLIENT_HOURS", 24)
+# DOT's models are swappable; migrations that point at them need the setting to exist.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "OAUTH2_SERVER_CLASS": "mcpgateway.oauth.server.GatewayOAuth2Server",
+    "OAUTH2_VALIDATOR_CLASS": "mcpgateway.oauth.validators.GatewayOAuth2Validator",
+    "SCOPES": dict(_GATEWAY_SCOPES),
+    "DEFAULT_SCOPES": ["__all__"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", 30 * 24 * 3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,
+    # Consent is remembered by the gateway itself (mcpgateway.oauth), not by DOT's "auto" prompt.
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],  # http only for loopback: the validator
+    "ALLOW_LOCALHOST_LOOPBACK": True,  # RFC 8252 §7.3: http://localhost on any port
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": False,  # http stays for loopback (warning only)
+    "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_basic", "client_secret_post"],
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    "CIMD_ENABLED": True,
+    # Tests swap in a fetcher that reaches their local document server; production keeps DOT's
+    # SSRF-hardened one (https only, public addresses only, size and time limits).
+    "CIMD_METADATA_FETCHER": env("OAUTH_CIMD_METADATA_FETCHER", "oauth2_provider.cimd.SafeMetadataFetcher"),
+    "CIMD_FETCH_TIMEOUT_SECONDS": env_int("OAUTH_CIMD_FETCH_TIMEOUT_SECONDS", 5),
+    "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
+    "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": OAUTH_RESOURCE,
+    "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [OAUTH_ISSUER],
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "Spotify MCP gateway",
+    "OAUTH2_PROTECTED_RESOURCE_DOCUMENTATION": f"{PUBLIC_BASE_URL}/",
+}
+CELERY_BEAT_SCHEDULE["expire-unused-oauth-clients"] = {
+    "task": "mcpgateway.tasks.expire_unused_oauth_clients",
+    "schedule": 3600.0,
+}

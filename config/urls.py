@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # OAuth authorization server for /mcp (django-oauth-toolkit): /oauth/* and its RFC 8414 metadata.
+    path("", include("mcpgateway.oauth.urls")),
     # Before the ninja API: it adds an "api-root" view at "" that would shadow the dashboard.
     path("", include("mcpgateway.urls")),
     path("", mcp_api.urls),  # /mcp and its /.well-known metadata

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from oauth2_provider.settings import oauth2_settings
 
 from .crypto import EncryptedTokenField
 
@@ -145,3 +146,26 @@ class PersonalAccessToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class OAuthAuthorization(models.Model):
+    """A person's consent for one OAuth client (a django-oauth-toolkit Application) with a set of
+    gateway scopes. Its McpSession row (kind "connection", credential "oauth:<session id>") is how
+    the dashboard and admin show and revoke it; revoking that row revokes the client's tokens."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauth_authorizations")
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.OneToOneField(McpSession, on_delete=models.CASCADE, related_name="oauth_authorization")
+    scopes = models.TextField(help_text="Space-separated gateway scopes the person approved.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OAuth authorization"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.application} for {self.user}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())

@@ -4,9 +4,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from .mcp.auth import personal_access_token_create, personal_access_token_revoke
+from .oauth.selectors import OAUTH_RESUME_SESSION_KEY
 from .models import McpSession, PersonalAccessToken
 from .scopes import GATEWAY_SCOPES
 from .sessions import sessions_revoke
@@ -101,9 +103,14 @@ def spotify_callback(request):
             error=request.GET.get("error"),
         )
     except ConnectError as exc:
+        request.session.pop(OAUTH_RESUME_SESSION_KEY, None)
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Spotify connected as {grant.display_name}.")
+        # Connecting Spotify interrupted an MCP client's authorization: go back to its consent.
+        resume = request.session.pop(OAUTH_RESUME_SESSION_KEY, None)
+        if resume and url_has_allowed_host_and_scheme(resume, allowed_hosts=None):
+            return redirect(resume)
     return redirect("dashboard")
 
 

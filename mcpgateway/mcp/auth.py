@@ -1,5 +1,5 @@
-"""Verifying the bearer credentials `/mcp` accepts: one path for personal access tokens now and
-OAuth access tokens later.
+"""Verifying the bearer credentials `/mcp` accepts: one path for personal access tokens and OAuth
+access tokens (issued by django-oauth-toolkit, see docs/oauth.md).
 
 Verification is cached per process: a verified token is kept with the revocation epoch seen when
 it was verified (see mcpgateway.revocation), so a request costs one epoch read, not a database
@@ -94,19 +94,53 @@ async def authenticate_bearer(token: str) -> Principal | None:
     if entry is None or entry.epoch != epoch or time.monotonic() - entry.verified_at > CACHE_MAX_AGE_SECONDS:
         if entry is not None and entry.epoch != epoch:
             _verified.clear()  # the epoch moved: anything cached may be revoked
-        entry = await sync_to_async(_load_personal_access_token)(digest, epoch)
+        load = _load_personal_access_token if token.startswith(PAT_PREFIX) else _load_oauth_access_token
+        entry = await sync_to_async(load)(token, digest, epoch)
         if entry is None:
             return None
         _verified.put(digest, entry)
     if entry.expires_at is not None and entry.expires_at <= now:
         return None
+    if entry.principal.kind == "oauth":
+        return entry.principal  # "last seen" of an OAuth client is its session row's
     if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_WRITE_INTERVAL:
         entry.last_used_at = now
         await PersonalAccessToken.objects.filter(token_digest=digest).aupdate(last_used_at=now)
     return entry.principal
 
 
-def _load_personal_access_token(digest: str, epoch: str) -> _Cached | None:
+def _load_oauth_access_token(token: str, digest: str, epoch: str) -> _Cached | None:
+    """An access token django-oauth-toolkit issued (stored as its SHA-256 only), bound to /mcp
+    (RFC 8707 audience), of a person whose authorization of the client is not revoked."""
+    from oauth2_provider.models import get_access_token_model
+
+    from mcpgateway.oauth.selectors import oauth_authorization_active
+    from mcpgateway.oauth.services import oauth_credential_id
+
+    access_token = (
+        get_access_token_model().objects.select_related("user")
+        .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+        .first()
+    )
+    if access_token is None or access_token.user is None or not access_token.user.is_active:
+        return None
+    if access_token.is_expired() or settings.OAUTH_RESOURCE not in (access_token.resource or []):
+        return None  # expired, or a token for another audience (or none): not ours to accept
+    authorization = oauth_authorization_active(user_id=access_token.user_id, application_id=access_token.application_id)
+    if authorization is None:
+        return None
+    principal = Principal(
+        user_id=access_token.user_id,
+        username=access_token.user.get_username(),
+        scopes=frozenset(access_token.scope.split()) & ALL_SCOPES,
+        credential_id=oauth_credential_id(authorization.session_id),
+        kind="oauth",
+        audience=settings.OAUTH_RESOURCE,
+    )
+    return _Cached(principal=principal, epoch=epoch, verified_at=time.monotonic(), expires_at=access_token.expires, last_used_at=None)
+
+
+def _load_personal_access_token(token: str, digest: str, epoch: str) -> _Cached | None:
     pat = (
         PersonalAccessToken.objects.select_related("user")
         .filter(token_digest=digest, revoked_at__isnull=True, user__is_active=True)

@@ -45,6 +45,7 @@ from starlette.authentication import AuthCredentials
 from mcpgateway.mcp import sessions
 from mcpgateway.mcp.auth import Principal, authenticate_bearer
 from mcpgateway.mcp.context import SCOPE_PRINCIPAL, SCOPE_SESSION_ID
+from mcpgateway.mcp.server import ToolAccess, tool_access
 from mcpgateway.revocation import current_revocation_epoch
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,22 @@ def authentication_required() -> HttpResponse:
         data={"authUrl": f"{settings.PUBLIC_BASE_URL}/"},
         headers={"WWW-Authenticate": f'Bearer resource_metadata="{resource_metadata_url()}"'},
     )
+
+
+def insufficient_scope(scopes: set[str] | frozenset[str], request_id: Any) -> HttpResponse:
+    """RFC 6750 §3.1: the token is good but lacks a scope this call needs; MCP clients re-authorize
+    for it (MCP authorization spec, "Scope challenge handling")."""
+    scope = " ".join(sorted(scopes))
+    response = jsonrpc_error(
+        403, INVALID_REQUEST, f"This client was not granted the scope {scope} that this call needs.",
+        headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{resource_metadata_url()}"'},
+    )
+    if request_id is not None:
+        body = json.loads(response.content)
+        body["id"] = request_id
+        response.content = json.dumps(body, separators=(",", ":"))
+        response["Content-Length"] = str(len(response.content))
+    return response
 
 
 def session_not_found() -> HttpResponse:
@@ -160,6 +177,7 @@ class McpEndpoint:
         self.authenticate = authenticate
         # Test-only (the conformance fixture): the token of a request that brings none.
         self.fallback_token = fallback_token
+        self._tool_access: ToolAccess | None = None
         self._runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Runtime] = weakref.WeakKeyDictionary()
 
     async def session_manager(self) -> StreamableHTTPSessionManager:
@@ -167,6 +185,7 @@ class McpEndpoint:
         runtime = self._runtimes.get(loop)
         if runtime is None:
             server = self.server_factory()
+            self._tool_access = tool_access(server)
             manager = StreamableHTTPSessionManager(
                 app=server._lowlevel_server,  # the SDK's own streamable_http_app() passes the same object
                 json_response=settings.MCP_JSON_RESPONSE,
@@ -232,7 +251,23 @@ class McpEndpoint:
                 refused, on_start = await self._track_session(request, scope, principal, body)
             if refused is not None:
                 return refused
+            if principal.kind == "oauth" and request.method == "POST":
+                # OAuth clients can step up, so a call beyond their scopes is an HTTP 403 challenge
+                # (personal access tokens keep the tool-result explanation of ToolAccessMiddleware).
+                refused = await self._scope_challenge(principal, body)
+                if refused is not None:
+                    return refused
         return await self._forward(scope, body, on_start)
+
+    async def _scope_challenge(self, principal: Principal, body: bytes) -> HttpResponse | None:
+        message = _decode(body)
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            return None
+        name = (message.get("params") or {}).get("name") if isinstance(message.get("params"), dict) else None
+        await self.session_manager()  # builds the server, and with it the tools' requirements
+        requirement = self._tool_access.requirements.get(name) if isinstance(name, str) and self._tool_access else None
+        lacking = (requirement.gateway_scopes - principal.scopes) if requirement else frozenset()
+        return insufficient_scope(lacking, message.get("id")) if lacking else None
 
     async def _principal(self, request: HttpRequest) -> Principal | None:
         authorization = request.headers.get("Authorization", "")

@@ -171,6 +171,13 @@ async def mcp_connection_for(
     key = ("connection", principal.credential_id, client_name)
     _cache.sync_epoch(epoch)
     state = _cache.get(key)
+    if state is None and principal.kind == "oauth":
+        # An OAuth authorization already has its row (created at consent): every client name
+        # the client reports is that one row, so the person sees and revokes it once.
+        row = await McpSession.objects.filter(kind=McpSession.Kind.CONNECTION, credential_id=principal.credential_id).afirst()
+        if row is not None:
+            state = _state(row, epoch)
+            _cache.put(key, state)
     if state is None:
         row, _created = await McpSession.objects.aget_or_create(
             kind=McpSession.Kind.CONNECTION,

@@ -8,11 +8,13 @@ from mcpgateway.scopes import GATEWAY_SCOPES
 
 
 def protected_resource_metadata(request):
+    """Served only at the two paths of /mcp (DOT's own view answers for any path under the prefix).
+    `resource` and the issuer are the very strings the authorization server uses (settings)."""
     base = settings.PUBLIC_BASE_URL
     response = JsonResponse(
         {
-            "resource": f"{base}/mcp",
-            "authorization_servers": [base],
+            "resource": settings.OAUTH_RESOURCE,
+            "authorization_servers": [settings.OAUTH_ISSUER],
             "scopes_supported": sorted(GATEWAY_SCOPES),
             "bearer_methods_supported": ["header"],
             "resource_name": "Spotify MCP gateway",

@@ -1,0 +1,214 @@
+"""Benchmark: one Spotify tool (get_currently_playing) called through the gateway's /mcp (bearer
+authentication, session tracking, the Spotify grant, the ASGI bridge) and through a bare `mcp`
+MCPServer + uvicorn calling the same emulator (bench/bare_mcp_server.py). Both servers are
+separate single-process uvicorn servers measured in the same run on the same machine.
+
+Reported per protocol era (2025-11-25 sessions, 2026-07-28 sessionless): calls per second with one
+client calling sequentially and with 20 concurrent sessions, and the server's CPU time per call
+(from /proc), with the gateway/bare ratios.
+
+    ./dev bench mcp_calls [--calls 600] [--concurrency 20]
+
+Targets (issue #3): gateway CPU per call at most 2x the bare server, throughput at least 0.5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LEGACY, MODERN = "2025-11-25", "2026-07-28"
+TOOL = "get_currently_playing"
+ACCEPT = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=600, help="calls per measurement")
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="gateway-mcp-bench-"))
+    from cryptography.fernet import Fernet
+
+    os.environ.update(
+        DEBUG="0", SECRET_KEY="bench-only", TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(), VAR_DIR=str(workdir),
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        LOG_LEVEL="WARNING", SPOTIFY_CLIENT_ID="gateway-bench", DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    from mcpgateway.spotify_emulator.testing import EmulatorProcess
+
+    servers: list[subprocess.Popen] = []
+    with EmulatorProcess() as emulator:
+        try:
+            os.environ.update(SPOTIFY_ACCOUNTS_URL=emulator.accounts_url, SPOTIFY_API_URL=emulator.api_url)
+            token, bare_token = set_up(emulator)
+            gateway_port, bare_port = free_port(), free_port()
+            os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{gateway_port}"
+            gateway = start([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(gateway_port), "--lifespan", "off", "--no-access-log", "--log-level", "warning"], gateway_port)
+            servers.append(gateway)
+            bare_env = {"BENCH_SPOTIFY_API_URL": emulator.api_url, "BENCH_SPOTIFY_ACCESS_TOKEN": bare_token}
+            bare = start([sys.executable, str(ROOT / "bench" / "bare_mcp_server.py"), str(bare_port)], bare_port, bare_env)
+            servers.append(bare)
+
+            results = {}
+            for era in (LEGACY, MODERN):
+                for label, url, pid, bearer in (
+                    ("bare", f"http://127.0.0.1:{bare_port}/mcp", bare.pid, None),
+                    ("gateway", f"http://127.0.0.1:{gateway_port}/mcp", gateway.pid, token),
+                ):
+                    for sessions in (1, args.concurrency):
+                        print(f"  {label:8} {era} {sessions:2} session(s): {args.calls} calls...", flush=True)
+                        results[(label, era, sessions)] = asyncio.run(measure(url, pid, bearer, era, sessions, args.calls))
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
+    report(results, args)
+
+
+def set_up(emulator) -> tuple[str, str]:
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from mcpgateway.crypto import SecretToken
+    from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+    from mcpgateway.models import SpotifyGrant
+
+    print("Setting up: database, emulator grants, a personal access token", flush=True)
+    call_command("migrate", verbosity=0)
+    emulator.register_client("gateway-bench", ["http://127.0.0.1:8000/spotify/callback"], mode="extended")
+    mine, bare = emulator.mint_grants("gateway-bench", user_ids=["alice"]), emulator.mint_grants("gateway-bench", user_ids=["alice"])
+    user = get_user_model().objects.create_user(username="bench")
+    SpotifyGrant.objects.create(
+        user=user, spotify_user_id="alice", scopes=mine[0]["scope"],
+        access_token=SecretToken.from_plaintext(mine[0]["access_token"]),
+        refresh_token=SecretToken.from_plaintext(mine[0]["refresh_token"]),
+        access_token_expires_at=timezone.now() + timedelta(seconds=mine[0]["expires_in"]),
+    )
+    return create_personal_access_token_for_tests(user=user), bare[0]["access_token"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], port: int, extra_env: dict | None = None) -> subprocess.Popen:
+    import httpx
+
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(extra_env or {})})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def messages_of(response) -> list[dict]:
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return [response.json()] if response.content else []
+
+
+class Session:
+    def __init__(self, http, url: str, bearer: str | None, era: str):
+        self.http, self.url, self.era = http, url, era
+        self.headers = dict(ACCEPT)
+        if bearer:
+            self.headers["Authorization"] = f"Bearer {bearer}"
+        self.next_id = 1
+
+    async def open(self) -> None:
+        if self.era == MODERN:
+            self.headers.update({"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": TOOL})
+            return
+        init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
+        response = await self.http.post(self.url, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init}, headers=self.headers)
+        response.raise_for_status()
+        self.headers.update({"Mcp-Session-Id": response.headers["mcp-session-id"], "MCP-Protocol-Version": LEGACY})
+        await self.http.post(self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=self.headers)
+
+    async def call(self) -> None:
+        params: dict = {"name": TOOL, "arguments": {}}
+        if self.era == MODERN:
+            params["_meta"] = MODERN_META
+        self.next_id += 1
+        response = await self.http.post(self.url, json={"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call", "params": params}, headers=self.headers)
+        result = [m for m in messages_of(response) if "result" in m or "error" in m]
+        if response.status_code != 200 or not result or "error" in result[-1] or result[-1]["result"].get("isError"):
+            raise SystemExit(f"{self.url} answered {response.status_code}: {response.text[:300]}")
+
+
+async def measure(url: str, pid: int, bearer: str | None, era: str, sessions: int, calls: int) -> dict:
+    import httpx
+
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=sessions + 2), timeout=30) as http:
+        clients = [Session(http, url, bearer, era) for _ in range(sessions)]
+        for client in clients:
+            await client.open()
+        for client in clients:  # warm up every connection and the server's caches
+            for _ in range(3):
+                await client.call()
+        per_client = calls // sessions
+
+        async def run(client: Session) -> None:
+            for _ in range(per_client):
+                await client.call()
+
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        await asyncio.gather(*(run(c) for c in clients))
+        cpu1, t1 = cpu_seconds(pid), time.perf_counter()
+    done = per_client * sessions
+    return {"calls_per_s": done / (t1 - t0), "cpu_ms": 1000 * (cpu1 - cpu0) / done}
+
+
+def report(results: dict, args) -> None:
+    print()
+    print(f"MCP tool call benchmark ({TOOL}, {args.calls} calls per row, server CPU from /proc)")
+    print(f"{'era':12}{'sessions':>9}{'bare calls/s':>14}{'gateway calls/s':>17}{'ratio':>7}{'bare CPU ms':>13}{'gateway CPU ms':>16}{'ratio':>7}")
+    worst_cpu, worst_tput = 0.0, float("inf")
+    for era in (LEGACY, MODERN):
+        for sessions in (1, args.concurrency):
+            bare, gw = results[("bare", era, sessions)], results[("gateway", era, sessions)]
+            tput, cpu = gw["calls_per_s"] / bare["calls_per_s"], gw["cpu_ms"] / bare["cpu_ms"]
+            worst_cpu, worst_tput = max(worst_cpu, cpu), min(worst_tput, tput)
+            print(f"{era:12}{sessions:>9}{bare['calls_per_s']:>14.0f}{gw['calls_per_s']:>17.0f}{tput:>6.2f}x"
+                  f"{bare['cpu_ms']:>13.2f}{gw['cpu_ms']:>16.2f}{cpu:>6.2f}x")
+    print(f"worst ratios: CPU per call {worst_cpu:.2f}x (target <= 2x), throughput {worst_tput:.2f}x (target >= 0.5x)")
+
+
+if __name__ == "__main__":
+    main()

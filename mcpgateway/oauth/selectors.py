@@ -1,0 +1,33 @@
+"""Reads of OAuth authorizations (consent) and clients."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from mcpgateway.models import OAuthAuthorization
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def oauth_authorization_active(*, user_id: int, application_id: int) -> OAuthAuthorization | None:
+    """The person's unrevoked consent for this client, if any."""
+    return (
+        OAuthAuthorization.objects.select_related("session")
+        .filter(user_id=user_id, application_id=application_id, session__revoked_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def oauth_consent_covers(*, user_id: int, application_id: int, scopes: set[str]) -> bool:
+    """Consent is remembered per person, client and scopes until it is revoked."""
+    authorization = oauth_authorization_active(user_id=user_id, application_id=application_id)
+    return authorization is not None and set(scopes) <= authorization.scope_set
+
+
+def redirect_uris_all_loopback(redirect_uris: str) -> bool:
+    uris = redirect_uris.split()
+    return bool(uris) and all((urlsplit(uri).hostname or "").lower() in LOOPBACK_HOSTS for uri in uris)
+
+# Where the person returns after connecting Spotify in the middle of an authorization.
+OAUTH_RESUME_SESSION_KEY = "oauth_authorize_resume"

@@ -1,0 +1,139 @@
+"""The gateway's extension of django-oauth-toolkit's validator.
+
+What it adds (docs/oauth.md has the reasons):
+- plain `http` redirect URIs only on loopback hosts (RFC 8252 §7.3; any port, DOT's matching);
+- consent is recorded as an OAuthAuthorization (with its McpSession row) when a code is issued;
+- a reused authorization code revokes the tokens it gave (RFC 6749 §4.1.2);
+- a refresh grace window of our own: DOT's grace period replays the stored access token, which
+  hashed storage does not keep (HTTP 500). Inside our window a refresh with a just-rotated token
+  mints a fresh sibling pair in the same token family instead; after it, DOT's reuse protection
+  revokes the whole family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from mcpgateway.revocation import bump_revocation_epoch
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+
+USED_CODE_CACHE_PREFIX = "mcpgateway:oauth:used-code:"
+# How long a used code is remembered, so a replay can still revoke what it gave.
+USED_CODE_MEMORY_SECONDS = 24 * 3600
+
+
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def is_loopback_uri(uri: str) -> bool:
+    from .selectors import LOOPBACK_HOSTS
+
+    return (urlsplit(uri).hostname or "").lower() in LOOPBACK_HOSTS
+
+
+class GatewayOAuth2Validator(OAuth2Validator):
+    # --- authorization ---------------------------------------------------------------------
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        if urlsplit(redirect_uri).scheme == "http" and not is_loopback_uri(redirect_uri):
+            return False
+        return super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        services.oauth_authorization_record(user=request.user, application=request.client, scopes=set(request.scopes))
+
+    # --- the code grant ----------------------------------------------------------------------
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if not valid:
+            family = cache.get(USED_CODE_CACHE_PREFIX + _checksum(code))
+            if family:
+                # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
+                logger.warning("Authorization code reused for client %s: revoking its tokens", client_id)
+                RefreshToken.revoke_family(family)
+                cache.delete(USED_CODE_CACHE_PREFIX + _checksum(code))
+                transaction.on_commit(bump_revocation_epoch)
+        return valid
+
+    # --- refresh -----------------------------------------------------------------------------
+
+    def _grace_applies(self, rt) -> bool:
+        """A rotated (not revoked) refresh token, rotated within the window, of a live family."""
+        window = timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
+        if rt.revoked is None or rt.revoked <= timezone.now() - window or not rt.token_family:
+            return False
+        rotated = AccessToken.objects.filter(source_refresh_token=rt).exists()
+        live_family = RefreshToken.objects.filter(token_family=rt.token_family, revoked__isnull=True).exists()
+        return rotated and live_family
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        rt = (
+            RefreshToken.objects.filter(token_checksum=_checksum(refresh_token))
+            .select_related("access_token", "user")
+            .order_by(F("revoked").desc(nulls_first=True))
+            .first()
+        )
+        if rt is not None and rt.revoked is not None:
+            if self._grace_applies(rt):
+                request.user = rt.user
+                request.refresh_token = refresh_token
+                request.refresh_token_instance = rt
+                return rt.application == client
+            # DOT's reuse protection revokes the family: every worker must drop cached tokens.
+            valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+            transaction.on_commit(bump_revocation_epoch)
+            return valid
+        return super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        rt = getattr(request, "refresh_token_instance", None)
+        if request.grant_type == "refresh_token" and isinstance(rt, RefreshToken):
+            # Runs inside save_bearer_token's transaction: the lock serialises refreshes of one
+            # token (PostgreSQL; SQLite serialises every writer with BEGIN IMMEDIATE).
+            current = RefreshToken.objects.select_for_update().get(pk=rt.pk)
+            if current.revoked is not None:
+                return self._save_sibling_pair(token, request, current)
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code" and token.get("refresh_token"):
+            family = (
+                RefreshToken.objects.filter(token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True)
+                .values_list("token_family", flat=True)
+                .first()
+            )
+            if family:
+                cache.set(USED_CODE_CACHE_PREFIX + _checksum(request.code), str(family), USED_CODE_MEMORY_SECONDS)
+        return result
+
+    def _save_sibling_pair(self, token, request, rotated):
+        """Inside the grace window: a new access and refresh token beside the ones the first
+        refresh got, in the same family (so a later replay still revokes them all)."""
+        if not self._grace_applies(rotated):
+            raise errors.InvalidGrantError(description="The refresh token is no longer valid.", request=request)
+        request.refresh_token_instance = rotated
+        self._check_and_set_request_resource(request)
+        expires = timezone.now() + timedelta(seconds=token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS))
+        access_token = self._create_access_token(expires, request, token)
+        self._create_refresh_token(request, token["refresh_token"], access_token, rotated)
+        logger.info("Refresh inside the grace window for client %s: sibling tokens issued", request.client.client_id)

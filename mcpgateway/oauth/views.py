@@ -1,0 +1,109 @@
+"""django-oauth-toolkit's views, extended for the gateway: the consent page (Spotify first when
+needed, remembered consent, what the client will do in words), open but rate-limited client
+registration, and token revocation that reaches every worker at once."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
+from oauth2_provider.views import AuthorizationView, RevokeTokenView
+from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
+
+from mcpgateway.models import SpotifyGrant
+from mcpgateway.revocation import bump_revocation_epoch
+from mcpgateway.scopes import GATEWAY_SCOPES
+from mcpgateway.spotify.selectors import grant_for_user
+from mcpgateway.spotify.services import connect_start
+
+from .selectors import OAUTH_RESUME_SESSION_KEY, oauth_consent_covers, redirect_uris_all_loopback
+
+logger = logging.getLogger(__name__)
+
+
+def _never_framed(response):
+    # X-Frame-Options comes from Django's middleware; CSP is the modern equivalent (clickjacking).
+    response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class GatewayAuthorizationView(AuthorizationView):
+    template_name = "oauth2_provider/authorize.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return _never_framed(self.error_response(error, application=None))
+
+        grant = grant_for_user(user=request.user)
+        if grant is None or grant.status != SpotifyGrant.Status.ACTIVE:
+            # The client is useless without Spotify: connect it first, then come back here.
+            request.session[OAUTH_RESUME_SESSION_KEY] = request.get_full_path()
+            return redirect(connect_start(user=request.user, session=request.session, reconnect=grant is not None))
+
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        if oauth_consent_covers(user_id=request.user.pk, application_id=application.pk, scopes=set(scopes)):
+            credentials["resource"] = request.GET.getlist("resource")
+            try:
+                uri, _headers, _body, _status = self.create_authorization_response(
+                    request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+                )
+            except OAuthToolkitError as error:
+                return self.error_response(error, application)
+            return self.redirect(uri, application)
+        return _never_framed(super().get(request, *args, **kwargs))
+
+    def post(self, request, *args, **kwargs):
+        return _never_framed(super().post(request, *args, **kwargs))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = kwargs.get("application")
+        redirect_uri = kwargs.get("redirect_uri") or ""
+        context.update(
+            redirect_host=urlsplit(redirect_uri).netloc,
+            only_loopback=bool(application) and redirect_uris_all_loopback(application.redirect_uris),
+            scope_descriptions=[(scope, GATEWAY_SCOPES.get(scope, scope)) for scope in kwargs.get("scopes", [])],
+            client_id_is_url=str(kwargs.get("client_id", "")).startswith("https://"),
+        )
+        return context
+
+
+class GatewayRegistrationView(DynamicClientRegistrationView):
+    """Open Dynamic Client Registration (RFC 7591), limited per client address."""
+
+    def post(self, request, *args, **kwargs):
+        limit = settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR
+        key = f"mcpgateway:oauth:dcr:{request.META.get('REMOTE_ADDR', '')}"
+        cache.add(key, 0, 3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, 3600)
+            count = 1
+        if count > limit:
+            response = JsonResponse(
+                {"error": "too_many_requests", "error_description": "Too many client registrations; try again later."},
+                status=429,
+            )
+            response["Retry-After"] = "3600"
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class GatewayRevokeTokenView(RevokeTokenView):
+    """RFC 7009. A revoked access token may sit in any worker's verification cache: move the epoch."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            bump_revocation_epoch()
+        return response
