@@ -83,12 +83,16 @@ class _VerifiedTokens:
 _verified = _VerifiedTokens(CACHE_SIZE)
 
 
-async def authenticate_bearer(token: str) -> Principal | None:
-    """The principal of a bearer token, or None when it is unknown, expired or revoked."""
+async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Principal | None:
+    """The principal of a bearer token, or None when it is unknown, expired or revoked.
+
+    `epoch`: the revocation epoch the caller read for this request (read here when not given), so
+    one request reads it once for everything it checks."""
     if not token or len(token) > 512:
         return None
     digest = token_digest(token)
-    epoch = await current_revocation_epoch()
+    if epoch is None:
+        epoch = await current_revocation_epoch()
     now = timezone.now()
     entry = _verified.get(digest)
     if entry is None or entry.epoch != epoch or time.monotonic() - entry.verified_at > CACHE_MAX_AGE_SECONDS:

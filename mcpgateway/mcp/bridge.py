@@ -44,7 +44,7 @@ from starlette.authentication import AuthCredentials
 
 from mcpgateway.mcp import sessions
 from mcpgateway.mcp.auth import Principal, authenticate_bearer
-from mcpgateway.mcp.context import SCOPE_PRINCIPAL, SCOPE_SESSION_ID
+from mcpgateway.mcp.context import SCOPE_EPOCH, SCOPE_PRINCIPAL, SCOPE_SESSION_ID
 from mcpgateway.mcp.server import ToolAccess, tool_access
 from mcpgateway.revocation import current_revocation_epoch
 
@@ -226,8 +226,11 @@ class McpEndpoint:
 
         scope = dict(request.scope)
         principal: Principal | None = None
+        # One read of the revocation epoch serves every cache this request consults.
+        epoch = await current_revocation_epoch()
+        scope[SCOPE_EPOCH] = epoch
         if self.authenticate:
-            principal = await self._principal(request)
+            principal = await self._principal(request, epoch)
             if principal is None:
                 return authentication_required()
             scope["user"] = AuthenticatedUser(
@@ -246,9 +249,9 @@ class McpEndpoint:
         on_start = None
         if principal is not None:
             if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
-                refused = await self._track_connection(request, scope, principal, version, body)
+                refused = await self._track_connection(request, scope, principal, version, body, epoch)
             else:
-                refused, on_start = await self._track_session(request, scope, principal, body)
+                refused, on_start = await self._track_session(request, scope, principal, body, epoch)
             if refused is not None:
                 return refused
             if principal.kind == "oauth" and request.method == "POST":
@@ -269,14 +272,14 @@ class McpEndpoint:
         lacking = (requirement.gateway_scopes - principal.scopes) if requirement else frozenset()
         return insufficient_scope(lacking, message.get("id")) if lacking else None
 
-    async def _principal(self, request: HttpRequest) -> Principal | None:
+    async def _principal(self, request: HttpRequest, epoch: str) -> Principal | None:
         authorization = request.headers.get("Authorization", "")
         if not authorization and self.fallback_token:
             authorization = f"Bearer {self.fallback_token}"
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return await authenticate_bearer(token.strip())
+        return await authenticate_bearer(token.strip(), epoch=epoch)
 
     @staticmethod
     def _client_details(request: HttpRequest) -> dict[str, Any]:
@@ -286,7 +289,7 @@ class McpEndpoint:
         }
 
     async def _track_connection(
-        self, request: HttpRequest, scope: dict, principal: Principal, version: str, body: bytes
+        self, request: HttpRequest, scope: dict, principal: Principal, version: str, body: bytes, epoch: str
     ) -> HttpResponse | None:
         """2026-07-28: find or create the client's connection row; a revoked one is refused (401)."""
         if request.method != "POST" or version not in MODERN_PROTOCOL_VERSIONS:
@@ -298,7 +301,6 @@ class McpEndpoint:
         meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
         info = meta.get(CLIENT_INFO_META_KEY) if isinstance(meta.get(CLIENT_INFO_META_KEY), dict) else {}
         name, client_version = str(info.get("name") or ""), str(info.get("version") or "")
-        epoch = await current_revocation_epoch()
         details = self._client_details(request)
         state = await sessions.mcp_connection_for(
             principal=principal, client_name=name, client_version=client_version,
@@ -311,11 +313,10 @@ class McpEndpoint:
         return None
 
     async def _track_session(
-        self, request: HttpRequest, scope: dict, principal: Principal, body: bytes
+        self, request: HttpRequest, scope: dict, principal: Principal, body: bytes, epoch: str
     ) -> tuple[HttpResponse | None, Callable | None]:
         """2025-11-25: the gateway's own Mcp-Session-Id, checked on every request on every worker."""
         session_id = request.headers.get(SESSION_HEADER)
-        epoch = await current_revocation_epoch()
         if session_id is not None:
             state = await sessions.mcp_session_find(session_id=session_id, principal=principal, epoch=epoch)
             if state is None:

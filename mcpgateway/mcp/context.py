@@ -14,6 +14,7 @@ from mcpgateway.mcp.auth import Principal
 # Keys of the ASGI scope the bridge fills for every authenticated /mcp request.
 SCOPE_PRINCIPAL = "mcpgateway.principal"
 SCOPE_SESSION_ID = "mcpgateway.session_id"  # the McpSession row (UUID string): a session or a connection
+SCOPE_EPOCH = "mcpgateway.revocation_epoch"  # read once per request (mcpgateway.revocation)
 
 
 class NoPrincipal(LookupError):
@@ -44,3 +45,8 @@ def current_principal_or_none(ctx: Any) -> Principal | None:
 def current_session_id(ctx: Any) -> str | None:
     """The id of the McpSession row this request belongs to (None on the conformance fixture)."""
     return _scope(ctx).get(SCOPE_SESSION_ID)
+
+
+def current_epoch(ctx: Any) -> str | None:
+    """The revocation epoch the bridge read for this request (None outside the bridge)."""
+    return _scope(ctx).get(SCOPE_EPOCH)

@@ -20,7 +20,7 @@ from mcp.server.request_state import RequestStateSecurity
 from mcp_types import CallToolResult, ListToolsResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcpgateway.mcp.context import current_principal, current_principal_or_none, current_session_id
+from mcpgateway.mcp.context import current_epoch, current_principal, current_principal_or_none, current_session_id
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +90,11 @@ def tool_requires(
     tool_access(server).requirements[name] = ToolRequirement(frozenset(gateway_scopes), frozenset(spotify_scopes))
 
 
-async def _spotify_scopes(user_id: int) -> frozenset[str] | None:
-    from mcpgateway.models import SpotifyGrant
+async def _spotify_scopes(ctx: Any, user_id: int) -> frozenset[str] | None:
+    from mcpgateway.spotify.selectors import grant_for_user_cached
 
-    scopes = await SpotifyGrant.objects.filter(user_id=user_id).values_list("scopes", flat=True).afirst()
-    return None if scopes is None else frozenset(scopes.split())
+    grant = await grant_for_user_cached(user_id=user_id, epoch=current_epoch(ctx))
+    return None if grant is None else grant.scope_set
 
 
 class ToolAccessMiddleware:
@@ -109,7 +109,7 @@ class ToolAccessMiddleware:
         principal = current_principal_or_none(ctx)
         if principal is None:
             return await call_next(ctx)
-        spotify = await _spotify_scopes(principal.user_id) if self.access.needs_spotify_scopes else None
+        spotify = await _spotify_scopes(ctx, principal.user_id) if self.access.needs_spotify_scopes else None
 
         def refusal(name: str) -> str | None:
             return self.access.missing(name, gateway_scopes=principal.scopes, spotify_scopes=spotify)

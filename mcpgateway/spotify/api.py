@@ -32,6 +32,7 @@ from django.conf import settings
 
 from mcpgateway.models import SpotifyGrant
 
+from .selectors import grant_cache_remember
 from .client import SpotifyError, SpotifyRateLimited, SpotifyRequestRejected, SpotifyUnavailable, api_error
 
 logger = logging.getLogger(__name__)
@@ -156,15 +157,34 @@ class GrantAccessTokens:
         self.grant = grant
 
     async def current(self) -> str:
-        from .services import grant_access_token
+        from .services import grant_access_token, token_is_fresh
 
-        return await sync_to_async(grant_access_token, thread_sensitive=False)(grant=self.grant)
+        if token_is_fresh(self.grant):  # the common case: no thread hop, no query
+            return self.grant.access_token.reveal()
+        token, self.grant = await sync_to_async(_token_and_grant, thread_sensitive=False)(self.grant)
+        grant_cache_remember(self.grant)
+        return token
 
     async def after_rejection(self, rejected: str) -> str:
-        return await sync_to_async(_token_after_rejection, thread_sensitive=False)(self.grant.pk, rejected)
+        token, self.grant = await sync_to_async(_token_after_rejection, thread_sensitive=False)(self.grant.pk, rejected)
+        grant_cache_remember(self.grant)
+        return token
 
 
-def _token_after_rejection(grant_id: int, rejected: str) -> str:
+def _token_and_grant(grant: SpotifyGrant) -> tuple[str, SpotifyGrant]:
+    from .services import grant_refresh, token_is_fresh
+
+    if token_is_fresh(grant):
+        return grant.access_token.reveal(), grant
+    from .services import GrantNeedsReconnect
+
+    if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
+        raise GrantNeedsReconnect("Spotify is not connected")
+    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
+    return grant.access_token.reveal(), grant
+
+
+def _token_after_rejection(grant_id: int, rejected: str) -> tuple[str, SpotifyGrant]:
     from .services import GrantNeedsReconnect, grant_refresh
 
     grant = SpotifyGrant.objects.get(pk=grant_id)
@@ -172,8 +192,9 @@ def _token_after_rejection(grant_id: int, rejected: str) -> str:
         raise GrantNeedsReconnect(grant.last_error or "Spotify is not connected")
     current = grant.access_token.reveal()
     if current != rejected:
-        return current  # someone refreshed since we read the token: use theirs
-    return grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant.access_token.reveal()
+        return current, grant  # someone refreshed since we read the token: use theirs
+    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
+    return grant.access_token.reveal(), grant
 
 
 # One pooled client per event loop: an httpx.AsyncClient's connections belong to the loop that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 from django.db.models import Q
@@ -22,3 +23,56 @@ def grants_due_for_refresh(*, now: datetime, expiring_before: datetime) -> list[
         .order_by("access_token_expires_at")
         .values_list("pk", "refresh_generation")
     )
+
+
+class _GrantsByUser:
+    """Per-process cache of SpotifyGrant rows for the /mcp hot path, emptied when the revocation
+    epoch moves (connect, disconnect, needs-reconnect and deletions move it: see services).
+
+    A cached grant may hold an access token older than the row's after another process refreshed:
+    Spotify keeps an access token valid until it expires, and near expiry the on-demand path reads
+    the row again through the single-flight refresh, then `grant_cache_remember` stores the newer one.
+    """
+
+    def __init__(self, size: int = 10_000):
+        self.size = size
+        self.epoch: str | None = None
+        self.entries: OrderedDict[int, SpotifyGrant | None] = OrderedDict()
+
+    def sync_epoch(self, epoch: str) -> None:
+        if epoch != self.epoch:
+            self.entries.clear()
+            self.epoch = epoch
+
+    def put(self, user_id: int, grant: SpotifyGrant | None) -> None:
+        self.entries[user_id] = grant
+        self.entries.move_to_end(user_id)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+_grants_by_user = _GrantsByUser()
+_MISSING = object()
+
+
+async def grant_for_user_cached(*, user_id: int, epoch: str | None) -> SpotifyGrant | None:
+    """The person's grant as of `epoch` (the request's revocation epoch); a query only on a miss."""
+    if epoch is None:
+        return await SpotifyGrant.objects.filter(user_id=user_id).afirst()
+    _grants_by_user.sync_epoch(epoch)
+    grant = _grants_by_user.entries.get(user_id, _MISSING)
+    if grant is _MISSING:
+        grant = await SpotifyGrant.objects.filter(user_id=user_id).afirst()
+        _grants_by_user.put(user_id, grant)
+    return grant
+
+
+def grant_cache_remember(grant: SpotifyGrant) -> None:
+    """Keep a newer copy of a cached grant (after a refresh), if it is cached at all."""
+    if grant.user_id in _grants_by_user.entries:
+        _grants_by_user.entries[grant.user_id] = grant
+
+
+def grant_cache_clear() -> None:
+    _grants_by_user.entries.clear()
+    _grants_by_user.epoch = None

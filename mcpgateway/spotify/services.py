@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from mcpgateway.crypto import SecretToken
 from mcpgateway.models import SpotifyGrant
+from mcpgateway.revocation import bump_revocation_epoch
 
 from . import client as spotify
 from .selectors import grants_due_for_refresh
@@ -54,6 +55,11 @@ class GrantRefreshFailed(Exception):
     def __init__(self, message: str, *, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def _bump_after_commit() -> None:
+    """Every worker's cached grants are stale once this change commits (see selectors)."""
+    transaction.on_commit(bump_revocation_epoch)
 
 
 # --- Connecting ---------------------------------------------------------------------------------
@@ -133,7 +139,7 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         grant.refresh_generation = F("refresh_generation") + 1
         grant.refresh_lease = ""
         grant.refresh_lease_expires_at = None
-        grant.save()
+        grant.save()  # its post_save signal tells every worker's grant cache (mcpgateway.signals)
     grant.refresh_from_db()
     logger.info("User %s connected Spotify account %s", user.pk, spotify_user_id)
     return grant
@@ -141,6 +147,7 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
 
 def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
     """Forget the tokens. Spotify has no revoke endpoint: the person removes the app at Spotify."""
+    _bump_after_commit()
     SpotifyGrant.objects.filter(pk=grant.pk).update(
         status=SpotifyGrant.Status.DISCONNECTED,
         access_token=None,
@@ -166,12 +173,22 @@ class RefreshResult:
     performed: bool
 
 
+def token_is_fresh(grant: SpotifyGrant) -> bool:
+    """Active, with an access token that will last past the on-demand margin."""
+    margin = timedelta(seconds=settings.SPOTIFY_ON_DEMAND_REFRESH_MARGIN_SECONDS)
+    return (
+        grant.status == SpotifyGrant.Status.ACTIVE
+        and grant.access_token is not None
+        and grant.access_token_expires_at is not None
+        and grant.access_token_expires_at > timezone.now() + margin
+    )
+
+
 def grant_access_token(*, grant: SpotifyGrant) -> str:
     """A usable access token for the grant, refreshed first when it is about to expire."""
     if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
         raise GrantNeedsReconnect("Spotify is not connected")
-    margin = timedelta(seconds=settings.SPOTIFY_ON_DEMAND_REFRESH_MARGIN_SECONDS)
-    if grant.access_token_expires_at and grant.access_token_expires_at > timezone.now() + margin:
+    if token_is_fresh(grant):
         return grant.access_token.reveal()
     grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
     return grant.access_token.reveal()
@@ -304,6 +321,7 @@ def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, need
         "updated_at": now,
     }
     if needs_reconnect:
+        _bump_after_commit()
         changes.update(status=SpotifyGrant.Status.NEEDS_RECONNECT, access_token=None, refresh_token=None, next_refresh_attempt_at=None)
     elif retry_in is not None:
         changes["next_refresh_attempt_at"] = now + timedelta(seconds=retry_in)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcpgateway.mcp.context import current_epoch
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.spotify.api import GrantAccessTokens, SpotifyApi
+from mcpgateway.spotify.selectors import grant_for_user_cached
 
 from .errors import ToolProblem, dashboard_url
 from .registry import TOOLS
@@ -36,7 +38,7 @@ async def spotify_for(ctx: Any, tool: str) -> SpotifyApi:
             f"Create a token with it at {dashboard_url()}.",
             kind="scope_missing",
         )
-    grant = await SpotifyGrant.objects.filter(user_id=principal.user_id).afirst()
+    grant = await grant_for_user_cached(user_id=principal.user_id, epoch=current_epoch(ctx))
     if grant is None or grant.status == SpotifyGrant.Status.DISCONNECTED:
         raise ToolProblem(
             f"Spotify is not connected to your gateway account yet. Connect it at {dashboard_url()}, then try again.",
