@@ -12,6 +12,11 @@ import uvicorn
 from mcp.server.mcpserver import MCPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Only to reuse the gateway's output model of the tool; this server touches no database.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django  # noqa: E402
+
+django.setup()
 from mcpgateway.mcp.tools.schemas import NowPlaying  # noqa: E402
 
 API_URL = os.environ["BENCH_SPOTIFY_API_URL"]
@@ -27,7 +32,7 @@ async def get_currently_playing() -> NowPlaying:
     global _http
     if _http is None:
         _http = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-    response = await _http.get(f"{API_URL}/me/player/currently-playing")
+    response = await _http.get(f"{API_URL}/me/player/currently-playing", params={"additional_types": "track,episode"})
     response.raise_for_status()
     return NowPlaying.from_spotify(response.json() if response.status_code == 200 else None)
 

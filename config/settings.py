@@ -252,8 +252,6 @@ MCP_JSON_RESPONSE = env_bool("MCP_JSON_RESPONSE", False)
 MCP_SESSION_MAX_AGE_SECONDS = env_int("MCP_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)
 # "Last seen" of a session or client is written at most this often.
 MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
-# /mcp runs in its own Django handler with only these (async-capable) middlewares, not MIDDLEWARE.
-MCP_MIDDLEWARE: list[str] = []
 # Test-only: mount the conformance suite's fixture server at /mcp-conformance. Never in production.
 MCP_CONFORMANCE_FIXTURE = env_bool("MCP_CONFORMANCE_FIXTURE", False)
 
