@@ -1,5 +1,8 @@
 """The dashboard and the Spotify connection pages: thin views over the services."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,6 +90,12 @@ def session_revoke(request, session_id):
 @require_POST
 @login_required
 def spotify_connect(request):
+    public = urlsplit(settings.PUBLIC_BASE_URL)
+    if request.get_host() != public.netloc:
+        # Spotify sends the person back to PUBLIC_BASE_URL; a session cookie set on another host name
+        # (localhost instead of 127.0.0.1, say) would not travel with them, and the answer would be refused.
+        messages.info(request, f"Connect Spotify from {settings.PUBLIC_BASE_URL}/ (sign in there), so Spotify can bring you back signed in.")
+        return redirect(f"{settings.PUBLIC_BASE_URL}/")
     grant = grant_for_user(user=request.user)
     return redirect(connect_start(user=request.user, session=request.session, reconnect=grant is not None))
 

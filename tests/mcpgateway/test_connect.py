@@ -14,6 +14,12 @@ from tests.conftest import authorize_at_emulator
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def public_host(client):
+    """Requests arrive at PUBLIC_BASE_URL's host, as a person's browser would send them."""
+    client.defaults["HTTP_HOST"] = "127.0.0.1:8000"
+
+
 @pytest.fixture
 def signed_in(client, person):
     client.force_login(person)
@@ -147,3 +153,10 @@ def test_one_spotify_account_cannot_serve_two_people(client, emulator, person, d
     response = client.get("/spotify/callback", answer)
     assert "already connected to another person" in " ".join(page_messages(response))
     assert not SpotifyGrant.objects.filter(user=other).exists()
+
+
+def test_connecting_from_another_host_name_sends_the_person_to_the_public_address(signed_in, emulator, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    response = signed_in.post("/spotify/connect", HTTP_HOST="localhost:8000")
+    assert response.status_code == 302 and response["Location"] == "http://127.0.0.1:8000/"
+    assert CONNECT_SESSION_KEY not in signed_in.session
