@@ -3,17 +3,12 @@ chromium driven by Playwright), against the gateway served by uvicorn as in prod
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 from django.conf import settings
 
 from mcpgateway.models import SpotifyGrant
-from tests.support.processes import gateway_env
+from tests.support.processes import GatewayProcesses, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,37 +18,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def gateway_server(emulator, settings, tmp_path):
+def gateway_server(emulator, settings):
+    """A gateway worker (uvicorn, as in production) whose Spotify redirect URI the emulator knows."""
+    processes = GatewayProcesses()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings.SPOTIFY_REDIRECT_URI = f"{base}/spotify/callback"
     emulator.register_client(settings.SPOTIFY_CLIENT_ID, [settings.SPOTIFY_REDIRECT_URI], mode="extended")
-    env = gateway_env(PUBLIC_BASE_URL=base, VAR_DIR=str(tmp_path))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the gateway did not start"
-            time.sleep(0.2)
-        yield base
+        yield processes.start(port=port, PUBLIC_BASE_URL=base)
     finally:
-        server.terminate()
-        server.communicate(timeout=10)
+        processes.stop()
 
 
 @pytest.fixture

@@ -14,62 +14,11 @@ import pytest
 from django.conf import settings
 
 from mcpgateway.mcp.auth import create_personal_access_token_for_tests
-from tests.support.processes import gateway_env
+from tests.support.processes import GatewayProcesses, free_port  # noqa: F401 (used by other test packages)
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 POST_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class GatewayProcesses:
-    """Gateway worker processes (uvicorn) on free ports, sharing this test run's database."""
-
-    def __init__(self):
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, **extra: str) -> str:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = gateway_env(
-            PUBLIC_BASE_URL=extra.pop("PUBLIC_BASE_URL", base),
-            # The revocation epoch file lives here: this test process and the workers share it.
-            VAR_DIR=str(settings.VAR_DIR),
-            MCP_CONFORMANCE_FIXTURE="1",
-            **extra,
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--lifespan", "off", "--no-access-log"],
-            cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        self.processes.append(server)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.communicate(timeout=5)[0] if server.poll() is not None else ""
-                raise AssertionError(f"the gateway did not start:\n{output}")
-            time.sleep(0.1)
-        return base
-
-    def stop(self) -> None:
-        for server in self.processes:
-            server.terminate()
-        outputs = [server.communicate(timeout=10)[0] for server in self.processes]
-        self.processes.clear()
-        for output in outputs:
-            # A traceback in a worker is a bug even when the client got a proper answer.
-            assert "Traceback" not in output, output
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,13 @@
 """Running gateway code in other processes against the test database."""
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from urllib.parse import quote
+
+import httpx
 
 from django.conf import settings
 from django.db import connection
@@ -33,3 +39,54 @@ def gateway_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GatewayProcesses:
+    """Gateway worker processes (uvicorn) on free ports, sharing this test run's database."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, port: int | None = None, **extra: str) -> str:
+        port = port or free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = gateway_env(
+            PUBLIC_BASE_URL=extra.pop("PUBLIC_BASE_URL", base),
+            # The revocation epoch file lives here: this test process and the workers share it.
+            VAR_DIR=str(settings.VAR_DIR),
+            MCP_CONFORMANCE_FIXTURE="1",
+            **extra,
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--lifespan", "off", "--no-access-log"],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.processes.append(server)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.communicate(timeout=5)[0] if server.poll() is not None else ""
+                raise AssertionError(f"the gateway did not start:\n{output}")
+            time.sleep(0.1)
+        return base
+
+    def stop(self) -> None:
+        for server in self.processes:
+            server.terminate()
+        outputs = [server.communicate(timeout=10)[0] for server in self.processes]
+        self.processes.clear()
+        for output in outputs:
+            # A traceback in a worker is a bug even when the client got a proper answer.
+            assert "Traceback" not in output, output
