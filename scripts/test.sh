@@ -17,7 +17,6 @@ fi
 export DEBUG=0
 export SECRET_KEY="test-secret-key-$(date +%s%N)"
 export TOKEN_ENCRYPTION_KEYS="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-export PYTHONDONTWRITEBYTECODE=1
 # Each run keeps its state (SQLite test database, file cache, Celery folders) in a folder of its own,
 # and its own PostgreSQL test database, so runs side by side never meet.
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/gateway-test.XXXXXX")
