@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from .mcp.auth import personal_access_token_revoke
-from .models import McpSession, PersonalAccessToken, SpotifyGrant
+from .models import McpSession, OAuthAuthorization, PersonalAccessToken, SpotifyGrant
 from .sessions import sessions_revoke
 from .spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
 
@@ -115,3 +115,20 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
         for token in tokens:
             personal_access_token_revoke(token=token)
         self.message_user(request, f"Revoked {len(tokens)} token(s).")
+
+
+@admin.register(OAuthAuthorization)
+class OAuthAuthorizationAdmin(admin.ModelAdmin):
+    """Who approved which OAuth client for what. Revoke through its MCP session (the action there
+    revokes the client's tokens too); clients themselves are DOT's "Applications"."""
+
+    list_display = ("application", "user", "scopes", "created_at", "session")
+    search_fields = ("user__username", "application__name", "application__client_id")
+    list_select_related = ("application", "user", "session")
+    readonly_fields = ("user", "application", "session", "scopes", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -24,7 +24,11 @@ from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_comp
 @login_required
 def dashboard(request):
     grant = grant_for_user(user=request.user)
-    sessions = McpSession.objects.filter(user=request.user, revoked_at__isnull=True).order_by("-last_seen_at", "-created_at")[:50]
+    sessions = (
+        McpSession.objects.filter(user=request.user, revoked_at__isnull=True)
+        .select_related("oauth_authorization")
+        .order_by("-last_seen_at", "-created_at")[:50]
+    )
     missing_scopes = sorted(set(SPOTIFY_SCOPES) - grant.scope_set) if grant and grant.status == grant.Status.ACTIVE else []
     return render(
         request,

@@ -78,7 +78,9 @@ def oauth_clients_expire_unused(*, older_than: timedelta) -> int:
     unused = Application.objects.filter(
         registration_source=Application.RegistrationSource.DCR, created__lt=cutoff
     ).exclude(Exists(OAuthAuthorization.objects.filter(application=OuterRef("pk"))))
-    count, _ = unused.delete()
+    ids = list(unused.values_list("pk", flat=True))
+    Application.objects.filter(pk__in=ids).delete()
+    count = len(ids)
     if count:
         logger.info("Expired %s unused dynamically registered OAuth client(s)", count)
     return count

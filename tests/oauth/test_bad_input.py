@@ -1,0 +1,227 @@
+"""Bad input (issue section 3): each rejected with the right OAuth error, nothing issued."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Grant, RefreshToken
+
+from mcpgateway.mcp.auth import authenticate_bearer, clear_verification_cache
+from mcpgateway.models import OAuthAuthorization
+from tests.oauth.conftest import (
+    REDIRECT_URI, approve, authorize_url, exchange, make_client, pkce_pair, redirect_query, refresh, tokens_for,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def principal_of(token):
+    clear_verification_cache()
+    return asyncio.run(authenticate_bearer(token))
+
+
+def nothing_issued():
+    return not AccessToken.objects.exists() and not RefreshToken.objects.exists()
+
+
+# --- the authorization request ------------------------------------------------------------------
+
+
+def test_unregistered_redirect_uri_is_an_error_page_not_a_redirect(signed_in, oauth_client):
+    _v, challenge = pkce_pair()
+    response = signed_in.get(authorize_url(oauth_client, challenge, redirect_uri="https://attacker.example/cb"))
+    assert response.status_code == 400
+    assert b"invalid_request" in response.content or b"Mismatching redirect URI" in response.content
+    assert not Grant.objects.exists()
+
+
+def test_missing_pkce_is_invalid_request(signed_in, oauth_client):
+    response = signed_in.get(authorize_url(oauth_client, "x", code_challenge=None, code_challenge_method=None))
+    answer = redirect_query(response)
+    assert answer["error"] == "invalid_request"
+    assert answer["state"] == "s-123"
+    assert not Grant.objects.exists()
+
+
+def test_plain_pkce_is_invalid_request(signed_in, oauth_client):
+    verifier, _challenge = pkce_pair()
+    answer = redirect_query(signed_in.get(authorize_url(oauth_client, verifier, code_challenge_method="plain")))
+    assert answer["error"] == "invalid_request"
+    assert not Grant.objects.exists()
+
+
+def test_missing_state_is_invalid_request(signed_in, oauth_client):
+    _v, challenge = pkce_pair()
+    answer = redirect_query(signed_in.get(authorize_url(oauth_client, challenge, state=None)))
+    assert answer["error"] == "invalid_request"
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize("resource", [None, "https://other.example/mcp", "RESOURCE/other"])
+def test_a_missing_or_foreign_resource_is_invalid_target(signed_in, oauth_client, resource):
+    if resource == "RESOURCE/other":
+        resource = settings.OAUTH_RESOURCE + "/other"
+    _v, challenge = pkce_pair()
+    answer = redirect_query(signed_in.get(authorize_url(oauth_client, challenge, resource=resource)))
+    assert answer["error"] == "invalid_target"
+    assert not Grant.objects.exists()
+
+
+def test_a_tampered_resource_in_the_consent_form_is_invalid_target(signed_in, oauth_client):
+    _v, challenge = pkce_pair()
+    url = authorize_url(oauth_client, challenge)
+    page = signed_in.get(url)
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data.update(allow="Authorize", resource="https://other.example/mcp")
+    answer = redirect_query(signed_in.post(url, data))
+    assert answer["error"] == "invalid_target"
+    assert not Grant.objects.exists()
+
+
+def test_consent_post_without_csrf_token_is_refused(person, oauth_client):
+    from tests.oauth.conftest import connect_spotify
+
+    connect_spotify(person)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(person)
+    _v, challenge = pkce_pair()
+    url = authorize_url(oauth_client, challenge)
+    page = browser.get(url)
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data["allow"] = "Authorize"
+
+    response = browser.post(url, data)
+    assert response.status_code == 403
+    assert not Grant.objects.exists() and not OAuthAuthorization.objects.exists()
+
+
+# --- the token request --------------------------------------------------------------------------
+
+
+def test_a_changed_redirect_uri_at_the_token_endpoint_is_invalid_grant(signed_in, oauth_client):
+    verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    response = exchange(signed_in, oauth_client, code, verifier, redirect_uri="http://127.0.0.1:43210/other")
+    # oauthlib answers "invalid_request" (MismatchingRedirectURIError); RFC 6749 §5.2 would say invalid_grant.
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert nothing_issued()
+
+
+def test_a_wrong_verifier_is_invalid_grant(signed_in, oauth_client):
+    _verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    response = exchange(signed_in, oauth_client, code, pkce_pair()[0])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert nothing_issued()
+
+
+def test_a_missing_verifier_is_refused(signed_in, oauth_client):
+    _verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    response = exchange(signed_in, oauth_client, code, None)
+    assert response.status_code == 400 and response.json()["error"] in ("invalid_request", "invalid_grant")
+    assert nothing_issued()
+
+
+def test_a_reused_code_is_refused_and_the_tokens_it_gave_are_revoked(signed_in, oauth_client):
+    verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    first = exchange(signed_in, oauth_client, code, verifier).json()
+    assert principal_of(first["access_token"]) is not None
+
+    second = exchange(signed_in, oauth_client, code, verifier)
+    assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    assert principal_of(first["access_token"]) is None
+    assert refresh(signed_in, oauth_client, first["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_a_code_of_another_client_is_invalid_grant(signed_in, oauth_client):
+    other = make_client(name="Other")
+    verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    response = exchange(signed_in, other, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert nothing_issued()
+
+
+def test_an_expired_code_is_invalid_grant(signed_in, oauth_client):
+    verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    response = exchange(signed_in, oauth_client, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert nothing_issued()
+
+
+@pytest.mark.parametrize("resource", ["https://other.example/mcp", "RESOURCE/x"])
+def test_a_foreign_resource_at_the_token_endpoint_is_invalid_target(signed_in, oauth_client, resource):
+    resource = resource.replace("RESOURCE", settings.OAUTH_RESOURCE)
+    verifier, challenge = pkce_pair()
+    code = approve(signed_in, oauth_client, challenge)["code"]
+    response = exchange(signed_in, oauth_client, code, verifier, resource=resource)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_target"
+    assert nothing_issued()
+
+
+def test_a_foreign_resource_on_refresh_is_invalid_target(signed_in, oauth_client):
+    tokens = tokens_for(signed_in, oauth_client)
+    response = refresh(signed_in, oauth_client, tokens["refresh_token"], resource="https://other.example/mcp")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_target"
+
+
+# --- tokens at /mcp (the one verification path) ---------------------------------------------------
+
+
+def test_a_token_for_another_audience_is_refused_at_mcp(signed_in, oauth_client):
+    tokens = tokens_for(signed_in, oauth_client)
+    AccessToken.objects.update(resource=["https://other.example/mcp"])
+    assert principal_of(tokens["access_token"]) is None
+
+
+def test_a_token_without_audience_is_refused_at_mcp(signed_in, oauth_client):
+    tokens = tokens_for(signed_in, oauth_client)
+    AccessToken.objects.update(resource=[])
+    assert principal_of(tokens["access_token"]) is None
+
+
+def test_an_expired_token_is_refused_at_mcp(signed_in, oauth_client):
+    tokens = tokens_for(signed_in, oauth_client)
+    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    assert principal_of(tokens["access_token"]) is None
+
+
+def test_a_revoked_token_is_refused_at_mcp(signed_in, oauth_client):
+    tokens = tokens_for(signed_in, oauth_client)
+    assert principal_of(tokens["access_token"]) is not None
+    response = signed_in.post("/oauth/revoke", {"token": tokens["access_token"], "client_id": oauth_client.client_id})
+    assert response.status_code == 200
+    assert asyncio.run(authenticate_bearer(tokens["access_token"])) is None  # the epoch moved: no cache clearing needed
+
+
+def test_an_unknown_token_is_refused_at_mcp(db):
+    assert principal_of("not-a-token-we-issued") is None
+
+
+def test_the_registration_access_token_is_not_an_mcp_token(client):
+    registered = client.post("/oauth/register", {"redirect_uris": [REDIRECT_URI], "client_name": "x", "token_endpoint_auth_method": "none"}, content_type="application/json")
+    assert registered.status_code == 201, registered.content
+    assert principal_of(registered.json()["registration_access_token"]) is None
+
+
+# --- refresh replayed after the grace window ----------------------------------------------------
+
+
+def test_a_refresh_token_replayed_after_the_grace_window_revokes_the_family(signed_in, oauth_client, settings):
+    settings.OAUTH_REFRESH_GRACE_SECONDS = 30
+    tokens = tokens_for(signed_in, oauth_client)
+    rotated = refresh(signed_in, oauth_client, tokens["refresh_token"]).json()
+    RefreshToken.objects.filter(revoked__isnull=False).update(revoked=timezone.now() - timedelta(seconds=31))
+
+    replay = refresh(signed_in, oauth_client, tokens["refresh_token"])
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    # The whole family is gone, the winner's new tokens included.
+    assert principal_of(rotated["access_token"]) is None
+    assert refresh(signed_in, oauth_client, rotated["refresh_token"]).json()["error"] == "invalid_grant"

@@ -1,0 +1,111 @@
+"""npm's `mcp-remote` as an outside MCP client, headless: it prints the authorization URL, the test
+completes it as a signed-in person over HTTP, mcp-remote gets its tokens and proxies tool calls.
+
+Needs Node >= 22 and mcp-remote; tests/oauth/install_mcp_remote.sh installs both into
+tests/oauth/node_modules (npm registry), nothing global."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import free_port
+from tests.oauth.browser import Browser
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+HERE = Path(__file__).parent
+PASSWORD = "a long and unusual password"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    try:
+        return subprocess.run(["bash", str(HERE / "install_mcp_remote.sh")], check=True, capture_output=True, text=True,
+                              timeout=600).stdout.strip().splitlines()[-1]
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
+        pytest.fail(f"could not install mcp-remote: {getattr(exc, 'stderr', exc)}")
+
+
+@pytest.fixture
+def oauth_gateway(emulator, start_gateway):
+    return start_gateway()
+
+
+class Lines:
+    def __init__(self, stream):
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream):
+        for line in stream:
+            self.queue.put(line)
+
+    def wait_for(self, predicate, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError("timed out; output so far:\n" + "".join(self.seen))
+
+
+def test_mcp_remote_authorizes_headless_and_calls_tools(node, oauth_gateway, emulator, person, tmp_path):
+    port = free_port()
+    proxy = subprocess.Popen(
+        [node, str(HERE / "node_modules/mcp-remote/dist/proxy.js"), f"{oauth_gateway}/mcp", str(port), "--allow-http",
+         "--host", "127.0.0.1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+        env={"PATH": str(Path(node).parent) + ":/usr/bin:/bin", "HOME": str(tmp_path), "MCP_REMOTE_CONFIG_DIR": str(tmp_path / "auth"),
+             "BROWSER": "none"},
+    )
+    stderr, stdout = Lines(proxy.stderr), Lines(proxy.stdout)
+    try:
+        stderr.wait_for(lambda line: "Please authorize this client by visiting" in line)
+        url = stderr.wait_for(lambda line: line.startswith("http")).strip()
+
+        browser = Browser(oauth_gateway, person.get_username(), PASSWORD, accounts_url=emulator.accounts_url)
+        try:
+            answer = browser.authorize(url, client_redirect_prefix="http://127.0.0.1:%d" % port)
+            assert "code" in answer and answer["iss"] == oauth_gateway
+            assert "resource" in url and "code_challenge_method=S256" in url
+            # The person's browser lands on mcp-remote's own callback server.
+            assert httpx.get(browser.last_redirect.replace("localhost", "127.0.0.1")).status_code == 200
+        finally:
+            browser.close()
+
+        def send(message):
+            proxy.stdin.write(json.dumps(message) + "\n")
+            proxy.stdin.flush()
+
+        def reply(id_):
+            return json.loads(stdout.wait_for(lambda line: line.strip().startswith("{") and json.loads(line).get("id") == id_))
+
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "headless-test", "version": "1"}}})
+        assert "result" in reply(1)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+        tools = {tool["name"] for tool in reply(2)["result"]["tools"]}
+        assert {"get_gateway_identity", "search"} <= tools
+        send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_gateway_identity", "arguments": {}}})
+        identity = reply(3)["result"]["structuredContent"]
+        assert identity["username"] == person.get_username() and identity["credential"] == "oauth"
+    finally:
+        proxy.terminate()
+        try:
+            proxy.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proxy.kill()
