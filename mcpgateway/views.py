@@ -25,7 +25,8 @@ from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_comp
 def dashboard(request):
     grant = grant_for_user(user=request.user)
     sessions = (
-        McpSession.objects.filter(user=request.user, revoked_at__isnull=True)
+        McpSession.objects.filter(user=request.user, revoked_at__isnull=True, ended_at__isnull=True)
+        .exclude(expires_at__lte=timezone.now())
         .select_related("oauth_authorization")
         .order_by("-last_seen_at", "-created_at")[:50]
     )

@@ -1,7 +1,7 @@
 """The official MCP conformance suite's active server scenarios against the fixture server, served
 through the gateway's own bridge (mounted at /mcp-conformance only with MCP_CONFORMANCE_FIXTURE=1).
 
-Needs Node >= 22 and the suite; tests/conformance/install.sh installs both into
+Needs Node >= 22 and the suite; tests/support/install_npm_tools.sh installs both into
 tests/conformance/node_modules (npm registry). Known failures, with reasons: expected-failures.yml.
 """
 
@@ -11,19 +11,16 @@ from pathlib import Path
 import pytest
 
 from mcpgateway.mcp.auth import create_personal_access_token_for_tests
-from tests.mcp.conftest import GatewayProcesses
+from tests.support.processes import GatewayProcesses, install_npm_tools
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 HERE = Path(__file__).parent
+CONFORMANCE_PACKAGE = "@modelcontextprotocol/conformance@0.1.16"
 
 
 def test_the_conformance_suite_passes_its_active_server_scenarios(tmp_path, django_user_model):
-    try:
-        node = subprocess.run(["bash", str(HERE / "install.sh")], check=True, capture_output=True, text=True,
-                              timeout=600).stdout.strip().splitlines()[-1]
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"could not install the conformance suite: {getattr(exc, 'stderr', exc)}")
+    node = install_npm_tools(HERE, CONFORMANCE_PACKAGE)
     person = django_user_model.objects.create_user(username="conformance", password="a long and unusual password")
     processes = GatewayProcesses()
     # Requests carry this person's token, so the suite runs through gateway sessions too.

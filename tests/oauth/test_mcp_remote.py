@@ -1,7 +1,7 @@
 """npm's `mcp-remote` as an outside MCP client, headless: it prints the authorization URL, the test
 completes it as a signed-in person over HTTP, mcp-remote gets its tokens and proxies tool calls.
 
-Needs Node >= 22 and mcp-remote; tests/oauth/install_mcp_remote.sh installs both into
+Needs Node >= 22 and mcp-remote; tests/support/install_npm_tools.sh installs both into
 tests/oauth/node_modules (npm registry), nothing global."""
 
 from __future__ import annotations
@@ -17,21 +17,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import free_port
+from tests.support.processes import free_port, install_npm_tools
 from tests.oauth.browser import Browser
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 HERE = Path(__file__).parent
+MCP_REMOTE_PACKAGE = "mcp-remote@0.15.1"
 PASSWORD = "a long and unusual password"
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    try:
-        return subprocess.run(["bash", str(HERE / "install_mcp_remote.sh")], check=True, capture_output=True, text=True,
-                              timeout=600).stdout.strip().splitlines()[-1]
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
-        pytest.fail(f"could not install mcp-remote: {getattr(exc, 'stderr', exc)}")
+    return install_npm_tools(HERE, MCP_REMOTE_PACKAGE)
 
 
 @pytest.fixture

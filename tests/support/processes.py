@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -90,3 +91,16 @@ class GatewayProcesses:
         for output in outputs:
             # A traceback in a worker is a bug even when the client got a proper answer.
             assert "Traceback" not in output, output
+
+
+def install_npm_tools(directory, *packages: str) -> str:
+    """Install pinned npm packages and a Node 22 into `directory`/node_modules (see
+    tests/support/install_npm_tools.sh); the path of that node binary. Fails the test if it cannot."""
+    import pytest
+
+    script = Path(__file__).with_name("install_npm_tools.sh")
+    try:
+        run = subprocess.run(["bash", str(script), str(directory), *packages], check=True, capture_output=True, text=True, timeout=600)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"could not install {', '.join(packages)}: {getattr(exc, 'stderr', exc)}")
+    return run.stdout.strip().splitlines()[-1]
