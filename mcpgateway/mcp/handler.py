@@ -3,6 +3,7 @@ exception-to-response conversion and request logging, without the per-request co
 need.
 
 What it leaves out, and why:
+- ROOT_URLCONF: requests resolve against `mcpgateway.mcp.urls`, the /mcp API alone.
 - settings.MIDDLEWARE: sessions, CSRF, messages, ... are sync-capable `MiddlewareMixin` classes;
   under ASGI each costs a thread hop per request, and /mcp uses none of them (bearer tokens, no
   cookies, no templates).
@@ -26,6 +27,7 @@ from django.db import close_old_connections
 from django.urls import set_script_prefix
 
 CONNECTION_RECYCLE_SECONDS = 30.0
+MCP_URLCONF = "mcpgateway.mcp.urls"
 
 
 class McpASGIHandler(ASGIHandler):
@@ -56,6 +58,7 @@ class McpASGIHandler(ASGIHandler):
             if request is None:
                 await self.send_response(error_response, send)
                 return
+            request.urlconf = MCP_URLCONF
 
             class RequestProcessed(Exception):
                 pass
