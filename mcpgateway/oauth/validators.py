@@ -65,6 +65,13 @@ class GatewayOAuth2Validator(OAuth2Validator):
 
     # --- the code grant ----------------------------------------------------------------------
 
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
+        if super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+            return True
+        # RFC 6749 §5.2: a redirect_uri other than the authorization request's is invalid_grant
+        # (oauthlib, left to itself, answers invalid_request).
+        raise errors.InvalidGrantError(description="redirect_uri differs from the authorization request's", request=request)
+
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if not valid:

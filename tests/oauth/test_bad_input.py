@@ -105,8 +105,7 @@ def test_a_changed_redirect_uri_at_the_token_endpoint_is_invalid_grant(signed_in
     verifier, challenge = pkce_pair()
     code = approve(signed_in, oauth_client, challenge)["code"]
     response = exchange(signed_in, oauth_client, code, verifier, redirect_uri="http://127.0.0.1:43210/other")
-    # oauthlib answers "invalid_request" (MismatchingRedirectURIError); RFC 6749 §5.2 would say invalid_grant.
-    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"  # RFC 6749 §5.2
     assert nothing_issued()
 
 
