@@ -88,3 +88,18 @@ def authorize_at_emulator(authorize_url: str, *, agree: bool = True, user_id: st
         assert answer.status_code in (302, 303), answer.text
         location = answer.headers["location"]
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Gateway and Celery processes the tests started may still hold a connection for a moment after
+    they exit; PostgreSQL refuses to drop a test database in use, so end those sessions first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
