@@ -58,7 +58,8 @@ class GrantRefreshFailed(Exception):
 
 
 def _bump_after_commit() -> None:
-    """Every worker's cached grants are stale once this change commits (see selectors)."""
+    """Call after a change to a grant's status: every worker's cached grants are stale once it
+    commits (see selectors.grant_for_user_cached). Outside a transaction this runs at once."""
     transaction.on_commit(bump_revocation_epoch)
 
 
@@ -147,7 +148,6 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
 
 def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
     """Forget the tokens. Spotify has no revoke endpoint: the person removes the app at Spotify."""
-    _bump_after_commit()
     SpotifyGrant.objects.filter(pk=grant.pk).update(
         status=SpotifyGrant.Status.DISCONNECTED,
         access_token=None,
@@ -158,6 +158,7 @@ def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
         refresh_lease_expires_at=None,
         updated_at=timezone.now(),
     )
+    _bump_after_commit()
     grant.refresh_from_db()
     logger.info("Spotify grant %s of user %s disconnected", grant.pk, grant.user_id)
     return grant
@@ -321,11 +322,12 @@ def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, need
         "updated_at": now,
     }
     if needs_reconnect:
-        _bump_after_commit()
         changes.update(status=SpotifyGrant.Status.NEEDS_RECONNECT, access_token=None, refresh_token=None, next_refresh_attempt_at=None)
     elif retry_in is not None:
         changes["next_refresh_attempt_at"] = now + timedelta(seconds=retry_in)
     SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+    if needs_reconnect:
+        _bump_after_commit()
 
 
 # --- The beat's sweep ---------------------------------------------------------------------------

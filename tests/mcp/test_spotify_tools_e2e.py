@@ -95,3 +95,17 @@ def test_without_a_spotify_connection_tools_say_how_to_connect(spotify_gateway, 
     result = asyncio.run(call(spotify_gateway, token, MODERN, lambda c: c.call_tool("get_currently_playing", {})))
     assert result.is_error
     assert f"{spotify_gateway}/" in text_of(result)
+
+
+def test_a_disconnect_reaches_a_worker_that_cached_the_grant(spotify_gateway, emulator, person):
+    from mcpgateway.spotify.services import grant_disconnect
+
+    grant, _ = make_grant(emulator, person, spotify_user_id="alice")
+    token = create_personal_access_token_for_tests(user=person)
+    playing = lambda c: c.call_tool("get_currently_playing", {})  # noqa: E731
+    assert not asyncio.run(call(spotify_gateway, token, MODERN, playing)).is_error  # the worker caches the grant
+
+    grant_disconnect(grant=grant)
+
+    result = asyncio.run(call(spotify_gateway, token, MODERN, playing))
+    assert result.is_error and "not connected" in text_of(result)
