@@ -15,6 +15,7 @@ import asyncio
 import os
 import secrets
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
@@ -81,3 +82,45 @@ def current_revocation_epoch_sync() -> str:
         return _epoch_file().read_text()
     except FileNotFoundError:
         return ""
+
+
+class EpochCache:
+    """A per-process LRU of what a worker read from the database, valid for one revocation epoch.
+
+    Every lookup names the epoch its request read; when that differs from the cache's, everything
+    is dropped. A value is stored only under the epoch it was read under: a row read before a
+    revocation committed elsewhere must never be kept once the epoch has moved past it.
+    """
+
+    def __init__(self, size: int = 10_000):
+        self.size = size
+        self.epoch: str | None = None
+        self.entries: OrderedDict = OrderedDict()
+
+    def get(self, key, epoch: str, default=None):
+        if epoch != self.epoch:
+            self.entries.clear()
+            self.epoch = epoch
+        value = self.entries.get(key, default)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value, epoch: str) -> None:
+        if self.epoch is None:
+            self.epoch = epoch
+        if epoch != self.epoch:
+            return  # read under an older (or newer) epoch than the cache holds: not safe to keep
+        self.entries[key] = value
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def replace(self, key, value) -> None:
+        """A newer copy of something already cached (kept only if it still is)."""
+        if key in self.entries:
+            self.entries[key] = value
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.epoch = None

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mcpgateway.models import PersonalAccessToken
-from mcpgateway.revocation import bump_revocation_epoch, current_revocation_epoch
+from mcpgateway.revocation import EpochCache, bump_revocation_epoch, current_revocation_epoch
 from mcpgateway.scopes import ALL_SCOPES, GATEWAY_SCOPES
 
 PAT_PREFIX = "smgp_"  # "Spotify MCP gateway personal": lets secret scanners recognise a leaked token
@@ -48,7 +47,6 @@ class Principal:
 @dataclass
 class _Cached:
     principal: Principal
-    epoch: str
     verified_at: float
     expires_at: datetime | None
     last_used_at: datetime | None
@@ -59,28 +57,7 @@ def token_digest(token: str) -> str:
     return hmac.new(settings.TOKEN_HASH_PEPPER.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-class _VerifiedTokens:
-    def __init__(self, size: int):
-        self.size = size
-        self.entries: OrderedDict[str, _Cached] = OrderedDict()
-
-    def get(self, digest: str) -> _Cached | None:
-        entry = self.entries.get(digest)
-        if entry is not None:
-            self.entries.move_to_end(digest)
-        return entry
-
-    def put(self, digest: str, entry: _Cached) -> None:
-        self.entries[digest] = entry
-        self.entries.move_to_end(digest)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
-_verified = _VerifiedTokens(CACHE_SIZE)
+_verified = EpochCache(CACHE_SIZE)
 
 
 async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Principal | None:
@@ -94,15 +71,13 @@ async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Princi
     if epoch is None:
         epoch = await current_revocation_epoch()
     now = timezone.now()
-    entry = _verified.get(digest)
-    if entry is None or entry.epoch != epoch or time.monotonic() - entry.verified_at > CACHE_MAX_AGE_SECONDS:
-        if entry is not None and entry.epoch != epoch:
-            _verified.clear()  # the epoch moved: anything cached may be revoked
+    entry = _verified.get(digest, epoch)
+    if entry is None or time.monotonic() - entry.verified_at > CACHE_MAX_AGE_SECONDS:
         load = _load_personal_access_token if token.startswith(PAT_PREFIX) else _load_oauth_access_token
-        entry = await sync_to_async(load)(token, digest, epoch)
+        entry = await sync_to_async(load)(token, digest)
         if entry is None:
             return None
-        _verified.put(digest, entry)
+        _verified.put(digest, entry, epoch)
     if entry.expires_at is not None and entry.expires_at <= now:
         return None
     if entry.principal.kind == "oauth":
@@ -113,7 +88,7 @@ async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Princi
     return entry.principal
 
 
-def _load_oauth_access_token(token: str, digest: str, epoch: str) -> _Cached | None:
+def _load_oauth_access_token(token: str, digest: str) -> _Cached | None:
     """An access token django-oauth-toolkit issued (stored as its SHA-256 only), bound to /mcp
     (RFC 8707 audience), of a person whose authorization of the client is not revoked."""
     from oauth2_provider.models import get_access_token_model
@@ -141,10 +116,10 @@ def _load_oauth_access_token(token: str, digest: str, epoch: str) -> _Cached | N
         kind="oauth",
         audience=settings.OAUTH_RESOURCE,
     )
-    return _Cached(principal=principal, epoch=epoch, verified_at=time.monotonic(), expires_at=access_token.expires, last_used_at=None)
+    return _Cached(principal=principal, verified_at=time.monotonic(), expires_at=access_token.expires, last_used_at=None)
 
 
-def _load_personal_access_token(token: str, digest: str, epoch: str) -> _Cached | None:
+def _load_personal_access_token(token: str, digest: str) -> _Cached | None:
     pat = (
         PersonalAccessToken.objects.select_related("user")
         .filter(token_digest=digest, revoked_at__isnull=True, user__is_active=True)
@@ -160,7 +135,7 @@ def _load_personal_access_token(token: str, digest: str, epoch: str) -> _Cached 
         kind="pat",
         audience=None,
     )
-    return _Cached(principal=principal, epoch=epoch, verified_at=time.monotonic(), expires_at=pat.expires_at, last_used_at=pat.last_used_at)
+    return _Cached(principal=principal, verified_at=time.monotonic(), expires_at=pat.expires_at, last_used_at=pat.last_used_at)
 
 
 # --- Personal access tokens: creating and revoking ---------------------------------------------

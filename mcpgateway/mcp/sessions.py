@@ -10,7 +10,6 @@ costs one epoch read, not a database query, and revocation still bites at once e
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.models import McpSession
-from mcpgateway.revocation import bump_revocation_epoch
+from mcpgateway.revocation import EpochCache, bump_revocation_epoch
 
 CACHE_SIZE = 10_000
 _FIELDS = ("id", "user_id", "kind", "credential_id", "revoked_at", "ended_at", "expires_at", "last_seen_at")
@@ -39,49 +38,19 @@ class SessionState:
     revoked: bool
     expires_at: datetime | None
     last_seen_at: datetime | None
-    epoch: str
 
     def usable(self, now: datetime) -> bool:
         return not self.closed and (self.expires_at is None or self.expires_at > now)
 
 
-class _SessionCache:
-    def __init__(self, size: int):
-        self.size = size
-        self.epoch: str | None = None
-        self.entries: OrderedDict[object, SessionState] = OrderedDict()
-
-    def sync_epoch(self, epoch: str) -> None:
-        if epoch != self.epoch:
-            # Something was revoked or ended somewhere: anything cached may be stale.
-            self.entries.clear()
-            self.epoch = epoch
-
-    def get(self, key: object) -> SessionState | None:
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
-        return entry
-
-    def put(self, key: object, entry: SessionState) -> None:
-        self.entries[key] = entry
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self.entries.clear()
-        self.epoch = None
-
-
-_cache = _SessionCache(CACHE_SIZE)
+_cache = EpochCache(CACHE_SIZE)
 
 
 def clear_session_cache() -> None:
     _cache.clear()
 
 
-def _state(row: McpSession | dict, epoch: str) -> SessionState:
+def _state(row: McpSession | dict) -> SessionState:
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     return SessionState(
         id=get("id"),
@@ -92,7 +61,6 @@ def _state(row: McpSession | dict, epoch: str) -> SessionState:
         revoked=get("revoked_at") is not None,
         expires_at=get("expires_at"),
         last_seen_at=get("last_seen_at"),
-        epoch=epoch,
     )
 
 
@@ -125,9 +93,8 @@ async def mcp_session_start(
         last_seen_at=now,
         expires_at=now + timedelta(seconds=max_age) if max_age else None,
     )
-    state = _state(row, epoch)
-    _cache.sync_epoch(epoch)
-    _cache.put(str(row.id), state)
+    state = _state(row)
+    _cache.put(str(row.id), state, epoch)
     return state
 
 
@@ -140,14 +107,13 @@ async def mcp_session_find(*, session_id: str, principal: Principal, epoch: str)
         key = str(uuid.UUID(session_id))
     except ValueError:
         return None
-    _cache.sync_epoch(epoch)
-    state = _cache.get(key)
+    state = _cache.get(key, epoch)
     if state is None:
         row = await McpSession.objects.filter(pk=key, kind=McpSession.Kind.SESSION).values(*_FIELDS).afirst()
         if row is None:
             return None
-        state = _state(row, epoch)
-        _cache.put(key, state)
+        state = _state(row)
+        _cache.put(key, state, epoch)
     if state.user_id != principal.user_id or not state.usable(timezone.now()):
         return None
     return state
@@ -169,15 +135,14 @@ async def mcp_connection_for(
     """
     client_name = _clip(client_name, 255)
     key = ("connection", principal.credential_id, client_name)
-    _cache.sync_epoch(epoch)
-    state = _cache.get(key)
+    state = _cache.get(key, epoch)
     if state is None and principal.kind == "oauth":
         # An OAuth authorization already has its row (created at consent): every client name
         # the client reports is that one row, so the person sees and revokes it once.
         row = await McpSession.objects.filter(kind=McpSession.Kind.CONNECTION, credential_id=principal.credential_id).afirst()
         if row is not None:
-            state = _state(row, epoch)
-            _cache.put(key, state)
+            state = _state(row)
+            _cache.put(key, state, epoch)
     if state is None:
         row, _created = await McpSession.objects.aget_or_create(
             kind=McpSession.Kind.CONNECTION,
@@ -192,8 +157,8 @@ async def mcp_connection_for(
                 "last_seen_at": timezone.now(),
             },
         )
-        state = _state(row, epoch)
-        _cache.put(key, state)
+        state = _state(row)
+        _cache.put(key, state, epoch)
     return state
 
 

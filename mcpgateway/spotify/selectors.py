@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
 
 from django.db.models import Q
 
 from mcpgateway.models import SpotifyGrant
+from mcpgateway.revocation import EpochCache
 
 
 def grant_for_user(*, user) -> SpotifyGrant | None:
@@ -25,33 +25,12 @@ def grants_due_for_refresh(*, now: datetime, expiring_before: datetime) -> list[
     )
 
 
-class _GrantsByUser:
-    """Per-process cache of SpotifyGrant rows for the /mcp hot path, emptied when the revocation
-    epoch moves (connect, disconnect, needs-reconnect and deletions move it: see services).
-
-    A cached grant may hold an access token older than the row's after another process refreshed:
-    Spotify keeps an access token valid until it expires, and near expiry the on-demand path reads
-    the row again through the single-flight refresh, then `grant_cache_remember` stores the newer one.
-    """
-
-    def __init__(self, size: int = 10_000):
-        self.size = size
-        self.epoch: str | None = None
-        self.entries: OrderedDict[int, SpotifyGrant | None] = OrderedDict()
-
-    def sync_epoch(self, epoch: str) -> None:
-        if epoch != self.epoch:
-            self.entries.clear()
-            self.epoch = epoch
-
-    def put(self, user_id: int, grant: SpotifyGrant | None) -> None:
-        self.entries[user_id] = grant
-        self.entries.move_to_end(user_id)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-
-_grants_by_user = _GrantsByUser()
+# Per-process cache of SpotifyGrant rows (and their absence) for the /mcp hot path, emptied when the
+# revocation epoch moves (connect, disconnect, needs-reconnect and deletions move it: see services).
+# A cached grant may hold an access token older than the row's after another process refreshed:
+# Spotify keeps an access token valid until it expires, and near expiry the on-demand path reads
+# the row again through the single-flight refresh, then `grant_cache_remember` keeps the newer one.
+_grants_by_user = EpochCache()
 _MISSING = object()
 
 
@@ -59,20 +38,17 @@ async def grant_for_user_cached(*, user_id: int, epoch: str | None) -> SpotifyGr
     """The person's grant as of `epoch` (the request's revocation epoch); a query only on a miss."""
     if epoch is None:
         return await SpotifyGrant.objects.filter(user_id=user_id).afirst()
-    _grants_by_user.sync_epoch(epoch)
-    grant = _grants_by_user.entries.get(user_id, _MISSING)
+    grant = _grants_by_user.get(user_id, epoch, _MISSING)
     if grant is _MISSING:
         grant = await SpotifyGrant.objects.filter(user_id=user_id).afirst()
-        _grants_by_user.put(user_id, grant)
+        _grants_by_user.put(user_id, grant, epoch)
     return grant
 
 
 def grant_cache_remember(grant: SpotifyGrant) -> None:
     """Keep a newer copy of a cached grant (after a refresh), if it is cached at all."""
-    if grant.user_id in _grants_by_user.entries:
-        _grants_by_user.entries[grant.user_id] = grant
+    _grants_by_user.replace(grant.user_id, grant)
 
 
 def grant_cache_clear() -> None:
-    _grants_by_user.entries.clear()
-    _grants_by_user.epoch = None
+    _grants_by_user.clear()
