@@ -157,31 +157,17 @@ class GrantAccessTokens:
         self.grant = grant
 
     async def current(self) -> str:
-        from .services import grant_access_token, token_is_fresh
+        from .services import grant_with_fresh_token, token_is_fresh
 
-        if token_is_fresh(self.grant):  # the common case: no thread hop, no query
-            return self.grant.access_token.reveal()
-        token, self.grant = await sync_to_async(_token_and_grant, thread_sensitive=False)(self.grant)
-        grant_cache_remember(self.grant)
-        return token
+        if not token_is_fresh(self.grant):  # the common case skips this: no thread hop, no query
+            self.grant = await sync_to_async(grant_with_fresh_token, thread_sensitive=False)(grant=self.grant)
+            grant_cache_remember(self.grant)
+        return self.grant.access_token.reveal()
 
     async def after_rejection(self, rejected: str) -> str:
         token, self.grant = await sync_to_async(_token_after_rejection, thread_sensitive=False)(self.grant.pk, rejected)
         grant_cache_remember(self.grant)
         return token
-
-
-def _token_and_grant(grant: SpotifyGrant) -> tuple[str, SpotifyGrant]:
-    from .services import grant_refresh, token_is_fresh
-
-    if token_is_fresh(grant):
-        return grant.access_token.reveal(), grant
-    from .services import GrantNeedsReconnect
-
-    if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
-        raise GrantNeedsReconnect("Spotify is not connected")
-    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
-    return grant.access_token.reveal(), grant
 
 
 def _token_after_rejection(grant_id: int, rejected: str) -> tuple[str, SpotifyGrant]:

@@ -185,14 +185,19 @@ def token_is_fresh(grant: SpotifyGrant) -> bool:
     )
 
 
-def grant_access_token(*, grant: SpotifyGrant) -> str:
-    """A usable access token for the grant, refreshed first when it is about to expire."""
+def grant_with_fresh_token(*, grant: SpotifyGrant) -> SpotifyGrant:
+    """The grant with an access token that lasts past the on-demand margin: `grant` itself, or the
+    grant as refreshed (by this call or a concurrent one) when its token is about to expire."""
     if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
         raise GrantNeedsReconnect("Spotify is not connected")
     if token_is_fresh(grant):
-        return grant.access_token.reveal()
-    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
-    return grant.access_token.reveal()
+        return grant
+    return grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
+
+
+def grant_access_token(*, grant: SpotifyGrant) -> str:
+    """A usable access token for the grant, refreshed first when it is about to expire."""
+    return grant_with_fresh_token(grant=grant).access_token.reveal()
 
 
 def grant_refresh(*, grant: SpotifyGrant, expected_generation: int | None = None, wait_seconds: float | None = None) -> RefreshResult:
