@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import connection
 
 
-def test_database_url() -> str:
-    """A DATABASE_URL for the database this test run uses (the test database, not the real one)."""
+def test_database_url(name: str | None = None) -> str:
+    """A DATABASE_URL for the database this test run uses (the test database, not the real one), or
+    for the PostgreSQL database `name` on the same server, as the same user."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{os.path.abspath(db['NAME'])}"
@@ -23,7 +24,7 @@ def test_database_url() -> str:
     password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
     auth = f"{user}{password}@" if user else ""
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{name or db['NAME']}"
 
 
 def gateway_env(**extra: str) -> dict[str, str]:
