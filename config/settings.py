@@ -11,9 +11,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from dotenv import dotenv_values
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A file of KEY=value lines (`./dev` points this at var/local.env, where it keeps the secrets it
+# generated for this machine). Parsed by python-dotenv, never by a shell: values stay byte for byte
+# (a Fernet key ends with "="). A variable already set, and not empty, in the environment wins.
+ENV_FILE = os.environ.get("ENV_FILE") or None
+if ENV_FILE:
+    for _name, _value in dotenv_values(ENV_FILE).items():
+        if _value is not None and not os.environ.get(_name):
+            os.environ[_name] = _value
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -40,11 +49,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 
-SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-debug-only-secret-key-do-not-use-in-production"
+# Missing secrets are reported by the system checks (mcpgateway.checks) with the variable's name,
+# so `migrate`, `run_gateway` and `check` stop with a message instead of a traceback.
+SECRET_KEY = env("SECRET_KEY") or ("insecure-debug-only-secret-key-do-not-use-in-production" if DEBUG else "")
 
 # The address people and MCP clients use to reach the gateway; it names the Spotify redirect URI
 # and, later, the OAuth issuer, so it must be exactly what the outside world sees.
@@ -193,9 +200,7 @@ SPOTIFY_CONNECT_STATE_TTL_SECONDS = env_int("SPOTIFY_CONNECT_STATE_TTL_SECONDS",
 # the first and read with any, so a key is rotated by prepending a new one and running
 # `manage.py rotate_token_encryption`.
 TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS")
-if not TOKEN_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS must be set when DEBUG is off.")
+if not TOKEN_ENCRYPTION_KEYS and DEBUG:
     TOKEN_ENCRYPTION_KEYS = ["ZGVidWctb25seS10b2tlbi1rZXktbm90LXNlY3JldCE="]
 
 # Pepper for the keyed hashes of personal access tokens (and other bearer credentials). Derived

@@ -1,0 +1,66 @@
+"""`./dev`, the README's entry point, in a copy of the repository: its generated secrets reach the
+gateway intact, and the environment wins over var/local.env without breaking anything."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def checkout(tmp_path) -> Path:
+    """The tracked files in a folder of their own, sharing this run's installed environment."""
+    root = Path(settings.BASE_DIR)
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    copy = tmp_path / "gateway"
+    for name in files:
+        source = root / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    # The locked environment is what `./dev` would install; link it rather than install it again.
+    (copy / ".venv").symlink_to(root / ".venv")
+    (copy / ".cache").symlink_to(root / ".cache")
+    return copy
+
+
+def dev(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "VAR_DIR", "DJANGO_SETTINGS_MODULE", "ENV_FILE"}}
+    environment.update(env)
+    return subprocess.run(["bash", "dev", *args], cwd=checkout, env=environment, capture_output=True, text=True, timeout=300)
+
+
+SHOW_KEYS = ["manage", "shell", "-c", "from django.conf import settings; print('KEYS=' + ','.join(settings.TOKEN_ENCRYPTION_KEYS))"]
+
+
+def test_the_generated_key_reaches_the_gateway_byte_for_byte(checkout):
+    answer = dev(checkout, *SHOW_KEYS)
+    assert answer.returncode == 0, answer.stderr
+    stored = dict(line.split("=", 1) for line in (checkout / "var/local.env").read_text().splitlines() if line)
+    assert stored["TOKEN_ENCRYPTION_KEYS"].endswith("=")
+    assert f"KEYS={stored['TOKEN_ENCRYPTION_KEYS']}\n" in answer.stdout
+    Fernet(stored["TOKEN_ENCRYPTION_KEYS"])  # a usable key, as generated
+
+
+def test_a_key_set_in_the_environment_wins_over_the_file(checkout):
+    key = Fernet.generate_key().decode()
+    answer = dev(checkout, *SHOW_KEYS, TOKEN_ENCRYPTION_KEYS=key)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert f"KEYS={key}\n" in answer.stdout
+
+
+def test_a_mangled_key_stops_the_gateway_with_a_message_naming_it(checkout):
+    cut = Fernet.generate_key().decode()[:-1]  # what bash's `read` used to make of it
+    answer = dev(checkout, "manage", "check", TOKEN_ENCRYPTION_KEYS=cut)
+    assert answer.returncode != 0
+    assert "TOKEN_ENCRYPTION_KEYS: key 1 of 1 is not a Fernet key" in answer.stderr
+    assert cut not in answer.stdout + answer.stderr  # the message never shows the value
+    assert "Traceback" not in answer.stderr
