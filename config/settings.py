@@ -160,6 +160,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "mcpgateway.heartbeats:HeartbeatScheduler"
+# The worker and beat write a heartbeat this often; /healthz is red when one is older than the max.
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 10)
+HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 45)
 SPOTIFY_REFRESH_INTERVAL_SECONDS = env_int("SPOTIFY_REFRESH_INTERVAL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "refresh-expiring-spotify-grants": {

@@ -74,7 +74,9 @@ class GatewayProcesses:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                # Up and at its database; a lone web worker has no Celery heartbeats, so 503 is fine here.
+                health = httpx.get(f"{base}/healthz")
+                if health.status_code in (200, 503) and health.json()["checks"]["database"]["ok"]:
                     break
             except httpx.TransportError:
                 pass
