@@ -53,12 +53,16 @@ VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 # so `migrate`, `run_gateway` and `check` stop with a message instead of a traceback.
 SECRET_KEY = env("SECRET_KEY") or ("insecure-debug-only-secret-key-do-not-use-in-production" if DEBUG else "")
 
-# The address people and MCP clients use to reach the gateway; it names the Spotify redirect URI
-# and, later, the OAuth issuer, so it must be exactly what the outside world sees.
+# The address people and MCP clients use to reach the gateway; it names the Spotify redirect URI,
+# the OAuth issuer and every URL the gateway hands out, so it must be exactly what the outside
+# world sees.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 _public_host = urlsplit(PUBLIC_BASE_URL).hostname or "127.0.0.1"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or sorted({_public_host, "127.0.0.1", "localhost", "[::1]"})
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [PUBLIC_BASE_URL]
+# Browsers that reach a page through another allowed host are sent to PUBLIC_BASE_URL's host first.
+# Turn off only behind a proxy that cannot pass the Host header through.
+CANONICAL_HOST_REDIRECT = env_bool("CANONICAL_HOST_REDIRECT", True)
 
 INSTALLED_APPS = [
     # Django
@@ -78,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mcpgateway.public_urls.CanonicalHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mcpgateway.public_urls.public_urls",
             ],
         },
     },

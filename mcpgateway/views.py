@@ -69,7 +69,7 @@ def token_create(request):
         return redirect("dashboard")
     # Rendered straight from the POST, never stored or redirected: this page is the only time the
     # token exists outside the client that uses it.
-    response = render(request, "token_created.html", {"token": token, "plaintext": plaintext, "mcp_url": f"{request.scheme}://{request.get_host()}/mcp"})
+    response = render(request, "token_created.html", {"token": token, "plaintext": plaintext})
     response["Cache-Control"] = "no-store"
     return response
 

@@ -19,6 +19,20 @@ TEST_CLIENT_ID = "gateway-under-test"
 TEST_REDIRECT_URI = "http://127.0.0.1:8000/spotify/callback"
 
 
+def public_client(**defaults):
+    """Django's test client addressing the gateway by PUBLIC_BASE_URL's host, as browsers do (pages
+    reached through any other host are redirected there first)."""
+    from django.conf import settings
+    from django.test import Client
+
+    return Client(HTTP_HOST=urlsplit(settings.PUBLIC_BASE_URL).netloc, **defaults)
+
+
+@pytest.fixture
+def client():
+    return public_client()
+
+
 @pytest.fixture(scope="session")
 def emulator_process():
     from mcpgateway.spotify_emulator.testing import EmulatorProcess

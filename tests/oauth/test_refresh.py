@@ -76,12 +76,12 @@ def oauth_gateway(start_gateway):
 def test_ten_simultaneous_refreshes_inside_the_window_all_get_working_tokens(oauth_gateway, person, oauth_client):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no SELECT ... FOR UPDATE (run with DATABASE_URL=postgres://...)")
-    from django.test import Client
+    from tests.conftest import public_client
 
     from tests.oauth.conftest import connect_spotify
 
     connect_spotify(person)
-    browser = Client()
+    browser = public_client()
     browser.force_login(person)
     tokens = tokens_for(browser, oauth_client)
 

@@ -3,7 +3,7 @@
 
 import httpx
 import pytest
-from django.test import Client
+from tests.conftest import public_client
 from oauth2_provider.models import AccessToken
 
 from tests.mcp.conftest import LEGACY, POST_HEADERS, initialize_params, rpc
@@ -19,7 +19,7 @@ def oauth_gateway(start_gateway):
 
 def read_only_token(person, oauth_client, base) -> str:
     connect_spotify(person)
-    browser = Client()
+    browser = public_client()
     browser.force_login(person)
     verifier, challenge = pkce_pair()
     code = approve(browser, oauth_client, challenge, scope="spotify:read")["code"]
