@@ -126,7 +126,7 @@ class OAuthAuthorizationAdmin(admin.ModelAdmin):
 
     list_display = ("application", "user", "scopes", "created_at", "session")
     search_fields = ("user__username", "application__name", "application__client_id")
-    list_select_related = ("application", "user", "session")
+    list_select_related = ("application", "user", "session__user")
     readonly_fields = ("user", "application", "session", "scopes", "created_at")
 
     def has_add_permission(self, request):

@@ -1,0 +1,128 @@
+"""The number of database queries of the hot views is pinned, so an N+1 or a query added to the
+/mcp hot path is caught by CI, not by users.
+
+/mcp: a warm tool call (credential, session and grant verified before) makes no query at all; its
+caches are keyed by the revocation epoch (mcpgateway.revocation). Pages: a constant number of
+queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.db.backends import utils as db_utils
+from django.utils import timezone
+
+from mcpgateway.mcp.auth import personal_access_token_create
+from mcpgateway.models import McpSession, PersonalAccessToken
+from tests.conftest import make_grant
+from tests.mcp.conftest import LEGACY, MODERN
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextmanager
+def counting_queries():
+    """Every query of this process, on any thread's connection (the ORM calls of /mcp run in
+    sync_to_async's threads, which Django's own assertNumQueries does not see)."""
+    seen: list[str] = []
+    originals = {cls: (cls.execute, cls.executemany) for cls in (db_utils.CursorWrapper, db_utils.CursorDebugWrapper)}
+
+    def wrap(original):
+        def counted(self, sql, *args, **kwargs):
+            seen.append(sql)
+            return original(self, sql, *args, **kwargs)
+
+        return counted
+
+    for cls, (execute, executemany) in originals.items():
+        cls.execute, cls.executemany = wrap(execute), wrap(executemany)
+    try:
+        yield seen
+    finally:
+        for cls, (execute, executemany) in originals.items():
+            cls.execute, cls.executemany = execute, executemany
+
+
+def warm_tool_call_queries(token: str, mode: str) -> list[str]:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    from config.asgi import application
+
+    async def run():
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://127.0.0.1:8000",
+                                 headers={"Authorization": f"Bearer {token}", "Host": "127.0.0.1:8000"}, timeout=30)
+        async with http, Client(streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http), mode=mode) as client:
+            first = await client.call_tool("get_currently_playing", {})
+            assert not first.is_error, first
+            with counting_queries() as seen:
+                again = await client.call_tool("get_currently_playing", {})
+            assert not again.is_error, again
+            return seen
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", [MODERN])
+def test_a_warm_mcp_tool_call_makes_no_database_query(emulator, person, mode):
+    make_grant(emulator, person)
+    _pat, token = personal_access_token_create(user=person, name="bench", scopes={"spotify:read"}, expires_in_days=None)
+    assert warm_tool_call_queries(token, mode) == []
+
+
+def dashboard_queries(client, person, rows: int) -> int:
+    for index in range(rows):
+        pat, _ = personal_access_token_create(user=person, name=f"token {index}", scopes={"spotify:read"}, expires_in_days=30)
+        McpSession.objects.create(user=person, kind=McpSession.Kind.SESSION, credential_id=f"pat:{pat.pk}",
+                                  client_name=f"client {index}", protocol_version=LEGACY, last_seen_at=timezone.now(),
+                                  expires_at=timezone.now() + timedelta(days=1))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+    return len(captured)
+
+
+def test_the_dashboard_makes_as_many_queries_for_ten_clients_as_for_one(client, emulator, person):
+    make_grant(emulator, person)
+    client.force_login(person)
+    one = dashboard_queries(client, person, 1)
+    eleven = dashboard_queries(client, person, 10)
+    assert one == eleven
+    assert PersonalAccessToken.objects.count() == 11
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/mcpgateway/spotifygrant/", "/admin/mcpgateway/mcpsession/", "/admin/mcpgateway/personalaccesstoken/",
+    "/admin/mcpgateway/oauthauthorization/", "/admin/accounts/user/",
+])
+def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model, emulator, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = django_user_model.objects.create_superuser(username="root", password="a long and unusual password")
+    client.force_login(admin)
+
+    def add_people(count: int, start: int) -> None:
+        from tests.oauth.conftest import make_client
+        from mcpgateway.oauth.services import oauth_authorization_record
+
+        for index in range(start, start + count):
+            someone = django_user_model.objects.create_user(username=f"person{index}", password="x")
+            make_grant(emulator, someone)
+            pat, _ = personal_access_token_create(user=someone, name="t", scopes={"spotify:read"}, expires_in_days=None)
+            McpSession.objects.create(user=someone, credential_id=f"pat:{pat.pk}", client_name="c", protocol_version=LEGACY)
+            oauth_authorization_record(user=someone, application=make_client(name=f"client {index}"), scopes={"spotify:read"})
+
+    counts = []
+    for count, start in ((1, 0), (9, 1)):
+        add_people(count, start)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], f"{path}: {counts[0]} queries for 1 row, {counts[1]} for 10"
