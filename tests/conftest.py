@@ -104,10 +104,12 @@ def authorize_at_emulator(authorize_url: str, *, agree: bool = True, user_id: st
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def no_stray_database_sessions(django_db_setup, django_db_blocker):
-    """Gateway and Celery processes the tests started may still hold a connection for a moment after
-    they exit; PostgreSQL refuses to drop a test database in use, so end those sessions first."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, plus: gateway and Celery processes the tests started may still hold a
+    connection for a moment after they exit; PostgreSQL refuses to drop a test database in use, so
+    end those sessions first. Only runs that set up the test database come here: a run without
+    database tests has none, and the database the settings name need not exist."""
     yield
     from django.db import connection
 
