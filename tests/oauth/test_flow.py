@@ -1,6 +1,7 @@
 """The authorization code flow in-process: discovery documents, consent, code, tokens, /mcp auth."""
 
 import asyncio
+import re
 
 import pytest
 from django.conf import settings
@@ -215,3 +216,18 @@ def test_the_admin_revokes_an_authorization_through_its_session(client, signed_i
     from oauth2_provider.models import AccessToken
 
     assert not AccessToken.objects.filter(user=person).exists()
+
+
+def test_the_dashboard_says_how_a_2025_session_of_an_oauth_client_signed_in(signed_in, oauth_client, person, start_gateway):
+    """A 2025-11-25 client (mcp-remote, say) opens sessions with its OAuth token: each session row
+    says it signed in with OAuth, like the authorization's own row."""
+    from tests.mcp.conftest import legacy_session
+
+    tokens = tokens_for(signed_in, oauth_client)
+    worker = start_gateway(PUBLIC_BASE_URL=settings.PUBLIC_BASE_URL)  # the tokens' audience
+    legacy_session(worker, tokens["access_token"], name="desktop-app-via-proxy")
+
+    page = signed_in.get("/").content.decode()
+    row = re.search(r'<tr data-testid="session-row"><td>desktop-app-via-proxy.*?</tr>', page, re.S)
+    assert row, page
+    assert "signed in with OAuth" in row.group(0), row.group(0)
