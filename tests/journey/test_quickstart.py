@@ -119,9 +119,16 @@ async def journey(product: Product, node: str) -> None:
                 http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
                 await use_spotify(product, http, mode, era, pick=pick, volume=volume)
             await oauth_client(page, product)
-            await mcp_remote(page, product, node)
+            # mcp-remote talks 2025-11-25 to the gateway by default; the second run, with the tokens
+            # the first one got, negotiates 2026-07-28 (--protocol auto).
+            await mcp_remote(page, product, node, protocol="legacy", pick=4, volume=31)
+            await mcp_remote(page, product, node, protocol="auto", pick=5, volume=32)
             await page.goto(product.base + "/")
             await screenshot(page, "08-dashboard-with-clients")
+            clients = await page.locator("#mcp-clients").inner_text()
+            assert "Newcomer's assistant" in clients and "via mcp-remote" in clients, clients
+            access = await page.locator("[data-testid=session-row] td:nth-child(2)").all_inner_texts()
+            assert all(how.strip() for how in access), f"a client row does not say how it signed in:\n{clients}"
         except BaseException:
             await screenshot(page, "failure")
             raise
@@ -186,7 +193,7 @@ async def play_and_turn_up(product: Product, tools: set[str], call, *, pick: int
     """Search (a read), play the found track and set the volume (writes), read what plays now, and
     find all of it in the player of the person who agreed at Spotify."""
     assert PLAYER_TOOLS <= tools, sorted(tools)
-    found = await call("search", {"query": "a", "types": ["track"], "limit": 5})
+    found = await call("search", {"query": "a", "types": ["track"], "limit": 6})
     assert not found.get("isError"), found
     track = found["structuredContent"]["tracks"]["items"][pick]["uri"]
     for name, arguments in (("start_playback", {"uris": [track]}), ("set_volume", {"volume_percent": volume})):
@@ -275,25 +282,27 @@ async def oauth_client(page, product: Product) -> None:
     assert callback.received.get("iss") == product.base, callback.received  # RFC 9207
 
 
-async def mcp_remote(page, product: Product, node: str) -> None:
-    """npm mcp-remote: it prints the authorization URL, the person approves in the browser, the
-    browser lands on mcp-remote's own callback, then JSON-RPC over its stdio."""
-    home = product.root.parent / "mcp-remote-home"
+async def mcp_remote(page, product: Product, node: str, *, protocol: str, pick: int, volume: int) -> None:
+    """npm mcp-remote: the first time it prints the authorization URL, the person approves in the
+    browser and the browser lands on mcp-remote's own callback; then JSON-RPC over its stdio."""
+    home = product.root.parent / "mcp-remote-home"  # where it keeps its registration and tokens
+    first_time = not (home / "auth").exists()
     port = free_port()
     proxy = subprocess.Popen(
         [node, str(MCP_REMOTE_HOME / "node_modules/mcp-remote/dist/proxy.js"), f"{product.base}/mcp", str(port),
-         "--allow-http", "--host", "127.0.0.1"],
+         "--allow-http", "--host", "127.0.0.1", "--protocol", protocol],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
         env={"PATH": str(Path(node).parent) + ":/usr/bin:/bin", "HOME": str(home), "MCP_REMOTE_CONFIG_DIR": str(home / "auth"),
              "BROWSER": "none"},
     )
     stderr, stdout = Lines(proxy.stderr), Lines(proxy.stdout)
     try:
-        await asyncio.to_thread(stderr.wait_for, lambda line: "Please authorize this client by visiting" in line)
-        url = (await asyncio.to_thread(stderr.wait_for, lambda line: line.startswith("http"))).strip()
-        await approve_in_browser(page, url, client_name="MCP CLI Proxy", lands_on=f"http://127.0.0.1:{port}/oauth/callback",
-                                 step="07-mcp-remote")
-        assert "Authorization successful" in await page.inner_text("body")
+        if first_time:
+            await asyncio.to_thread(stderr.wait_for, lambda line: "Please authorize this client by visiting" in line)
+            url = (await asyncio.to_thread(stderr.wait_for, lambda line: line.startswith("http"))).strip()
+            await approve_in_browser(page, url, client_name="MCP CLI Proxy", lands_on=f"http://127.0.0.1:{port}/oauth/callback",
+                                     step="07-mcp-remote")
+            assert "Authorization successful" in await page.inner_text("body")
 
         async def request(id_: int, method: str, params: dict) -> dict:
             proxy.stdin.write(json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}) + "\n")
@@ -307,12 +316,14 @@ async def mcp_remote(page, product: Product, node: str) -> None:
         await request(next(ids), "initialize", {"protocolVersion": LEGACY, "capabilities": {},
                                                 "clientInfo": {"name": "newcomer-desktop-app", "version": "1"}})
         proxy.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
+        if protocol == "auto":
+            await asyncio.to_thread(stderr.wait_for, lambda line: f"Remote server speaks MCP {MODERN}" in line)
         tools = {tool["name"] for tool in (await request(next(ids), "tools/list", {}))["tools"]}
 
         async def call(name: str, arguments: dict) -> dict:
             return await request(next(ids), "tools/call", {"name": name, "arguments": arguments})
 
-        await play_and_turn_up(product, tools, call, pick=4, volume=31)
+        await play_and_turn_up(product, tools, call, pick=pick, volume=volume)
     except BaseException as exc:
         raise AssertionError(f"{exc!r}\nmcp-remote's stderr:\n{''.join(stderr.seen)}") from exc
     finally:
