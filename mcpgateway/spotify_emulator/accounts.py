@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .state import KNOWN_SCOPES, EmulatorState, OAuthError, redirect_uri_problem
+from .state import EDGE_FAILURE_PAGE, KNOWN_SCOPES, EmulatorState, OAuthError, redirect_uri_problem
 
 CHALLENGE_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
@@ -170,6 +170,8 @@ async def token(request: Request) -> Response:
     if fault == "fail":
         status = int(st.faults.values["fail_status"])
         st.stats.record_token(grant_type, client_id, f"server_error_{status}")
+        if st.faults.values["fail_body"] == "html":
+            return HTMLResponse(EDGE_FAILURE_PAGE, status_code=status)
         return JSONResponse({"error": "server_error", "error_description": "Service unavailable"}, status_code=status)
 
     grant_id = user_id = None

@@ -79,11 +79,15 @@ def s256(verifier: str) -> str:
 # ------------------------------------------------------------------------- faults
 FAULT_DEFAULTS = {
     "latency_ms": 0, "token_latency_ms": 0, "api_latency_ms": 0,
-    "fail_next": 0, "fail_status": 503, "fail_scope": "all",
+    "fail_next": 0, "fail_status": 503, "fail_scope": "all", "fail_body": "json",
     "hang_next": 0, "hang_seconds": 30.0, "hang_scope": None,
     "rate_limit_next": 0, "retry_after": 1, "rate_limit_scope": None,
     "omit_refresh_token": "every_nth", "omit_refresh_token_n": 3,
 }
+
+
+# What a failing proxy in front of Spotify sends instead of Spotify's JSON (`fail_body: "html"`).
+EDGE_FAILURE_PAGE = "<html><head><title>Bad gateway</title></head><body><h1>Bad gateway</h1></body></html>"
 
 
 class Faults:
@@ -97,6 +101,8 @@ class Faults:
         for k, v in body.items():
             if k in ("fail_scope", "hang_scope", "rate_limit_scope") and v not in (None, "token", "api", "all"):
                 raise ClientError(f"{k} must be token, api or all")
+            if k == "fail_body" and v not in ("json", "html"):
+                raise ClientError("fail_body must be json or html")
             if k == "omit_refresh_token" and v not in ("never", "always", "every_nth"):
                 raise ClientError("omit_refresh_token must be never, always or every_nth")
             self.values[k] = v

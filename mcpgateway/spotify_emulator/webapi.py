@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import objects as O
 from .operations import scopes_for
-from .state import BASE62_RE, EmulatorState
+from .state import BASE62_RE, EDGE_FAILURE_PAGE, EmulatorState
 
 
 class ApiError(Exception):
@@ -147,7 +147,10 @@ def make_endpoint(operation_id: str, fn):
             resp = error_response(429, "API rate limit exceeded", "QUOTA_EXCEEDED", {"Retry-After": ra})
         elif fault == "fail":
             status = int(st.faults.values["fail_status"])
-            resp = error_response(status, "Service unavailable" if status == 503 else "Server error")
+            if st.faults.values["fail_body"] == "html":
+                resp = HTMLResponse(EDGE_FAILURE_PAGE, status_code=status)
+            else:
+                resp = error_response(status, "Service unavailable" if status == 503 else "Server error")
         else:
             try:
                 auth = request.headers.get("authorization", "")

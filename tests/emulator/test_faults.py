@@ -41,6 +41,19 @@ def test_fail_next_counts_down_per_scope(client):
     assert client.get("/_emulator/stats").json()["token_requests"]["by_outcome"]["server_error_503"] == 1
 
 
+def test_fail_body_html_sends_a_page_instead_of_json(client):
+    g = mint(client)
+    h = {"Authorization": f"Bearer {g['access_token']}"}
+    client.post("/_emulator/faults", json={"fail_next": 1, "fail_status": 502, "fail_scope": "api", "fail_body": "html"})
+    r = client.get("/v1/me", headers=h)
+    assert r.status_code == 502 and r.headers["content-type"].startswith("text/html") and r.text.startswith("<html>")
+    client.post("/_emulator/faults", json={"fail_next": 1, "fail_status": 200, "fail_scope": "token"})
+    r = refresh(client, g["refresh_token"])
+    assert r.status_code == 200 and r.text.startswith("<html>")  # an unreadable "success"
+    assert refresh(client, g["refresh_token"]).status_code == 200  # the fault did not consume the token
+    assert client.post("/_emulator/faults", json={"fail_body": "xml"}).status_code == 400
+
+
 def test_rate_limit_with_retry_after(client):
     g = mint(client)
     h = {"Authorization": f"Bearer {g['access_token']}"}
