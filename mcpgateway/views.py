@@ -15,7 +15,7 @@ from .oauth.selectors import OAUTH_RESUME_SESSION_KEY
 from .models import McpSession, PersonalAccessToken
 from .scopes import GATEWAY_SCOPES
 from .sessions import sessions_revoke
-from .spotify.client import SPOTIFY_SCOPES
+from .spotify.accounts import SPOTIFY_SCOPES
 from .spotify.selectors import grant_for_user
 from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_complete, connect_start, grant_disconnect
 

@@ -25,8 +25,9 @@ from mcpgateway.crypto import SecretToken
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.revocation import bump_revocation_epoch
 
-from . import client as spotify
+from . import accounts, webapi
 from .selectors import grants_due_for_refresh
+from .transport import SpotifyError, SpotifyGrantRevoked, SpotifyRateLimited, SpotifyUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +70,14 @@ def _bump_after_commit() -> None:
 def connect_start(*, user, session, reconnect: bool = False) -> str:
     """Remember a fresh `state` and PKCE verifier in the person's session; return Spotify's URL."""
     state = secrets.token_urlsafe(32)
-    pkce = spotify.pkce_pair()
+    pkce = accounts.pkce_pair()
     pending = dict(session.get(CONNECT_SESSION_KEY) or {})
     pending[state] = {"verifier": pkce.verifier, "created": time.time(), "user_id": user.pk}
     for stale in sorted(pending, key=lambda s: pending[s]["created"])[:-MAX_PENDING_CONNECTS]:
         del pending[stale]
     session[CONNECT_SESSION_KEY] = pending
     logger.info("Spotify connection started for user %s", user.pk)
-    return spotify.authorize_url(state=state, code_challenge=pkce.challenge, show_dialog=reconnect)
+    return accounts.authorize_url(state=state, code_challenge=pkce.challenge, show_dialog=reconnect)
 
 
 def connect_complete(*, user, session, state: str | None, code: str | None, error: str | None) -> SpotifyGrant:
@@ -101,9 +102,9 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         raise ConnectError("Spotify's answer carried no authorization code. Nothing was connected; please try again.")
 
     try:
-        tokens = spotify.exchange_code(code=code, code_verifier=entry["verifier"])
-        profile = spotify.get_current_user(access_token=tokens.access_token)
-    except spotify.SpotifyError as exc:
+        tokens = accounts.exchange_code(code=code, code_verifier=entry["verifier"])
+        profile = webapi.current_user(access_token=tokens.access_token)
+    except SpotifyError as exc:
         logger.warning("Spotify connection for user %s failed: %s", user.pk, exc.message)
         raise ConnectError(f"Spotify could not complete the connection ({exc.message}). Nothing was saved; please try again.") from exc
     if not tokens.refresh_token:
@@ -253,13 +254,13 @@ def _refresh_holding_lease(*, grant_id: int, lease: str) -> SpotifyGrant:
     attempts = max(1, settings.SPOTIFY_REFRESH_MAX_ATTEMPTS)
     for attempt in range(1, attempts + 1):
         try:
-            tokens = spotify.refresh_tokens(refresh_token=refresh_token)
-        except spotify.SpotifyGrantRevoked as exc:
+            tokens = accounts.refresh_tokens(refresh_token=refresh_token)
+        except SpotifyGrantRevoked as exc:
             # Final: a used, revoked or six-month-old refresh token never comes back.
             _save_refresh_failure(grant, lease, exc.message, needs_reconnect=True)
             logger.warning("Spotify grant %s needs reconnect: %s", grant_id, exc.message)
             raise GrantNeedsReconnect(exc.message) from exc
-        except spotify.SpotifyRateLimited as exc:
+        except SpotifyRateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else 1.0
             if attempt < attempts and wait <= settings.SPOTIFY_MAX_RETRY_AFTER_SECONDS:
                 logger.info("Spotify rate limited the refresh of grant %s; retrying in %.1fs", grant_id, wait)
@@ -267,7 +268,7 @@ def _refresh_holding_lease(*, grant_id: int, lease: str) -> SpotifyGrant:
                 continue
             _save_refresh_failure(grant, lease, exc.message, retry_in=wait)
             raise GrantRefreshFailed(exc.message, retry_after=wait) from exc
-        except spotify.SpotifyUnavailable as exc:
+        except SpotifyUnavailable as exc:
             if attempt < attempts:
                 backoff = 0.5 * 2 ** (attempt - 1) * (1 + random.random() / 2)
                 logger.info("Refresh of grant %s failed (%s); retry %d in %.1fs", grant_id, exc.message, attempt, backoff)
@@ -276,14 +277,14 @@ def _refresh_holding_lease(*, grant_id: int, lease: str) -> SpotifyGrant:
             retry_in = min(60 * 2**grant.refresh_failures, 900)
             _save_refresh_failure(grant, lease, exc.message, retry_in=retry_in)
             raise GrantRefreshFailed(exc.message) from exc
-        except spotify.SpotifyError as exc:
+        except SpotifyError as exc:
             _save_refresh_failure(grant, lease, exc.message, retry_in=300)
             raise GrantRefreshFailed(exc.message) from exc
         return _save_refreshed_tokens(grant, lease, tokens)
     raise AssertionError("unreachable")
 
 
-def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: spotify.SpotifyTokens) -> SpotifyGrant:
+def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.SpotifyTokens) -> SpotifyGrant:
     now = timezone.now()
     changes = {
         "access_token": SecretToken.from_plaintext(tokens.access_token),

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from mcpgateway.models import SpotifyGrant
-from mcpgateway.spotify.client import SPOTIFY_SCOPES
+from mcpgateway.spotify.accounts import SPOTIFY_SCOPES
 from mcpgateway.spotify.services import CONNECT_SESSION_KEY
 from tests.conftest import authorize_at_emulator
 
@@ -123,6 +123,12 @@ def test_declining_on_spotify_connects_nothing(signed_in, emulator):
 def test_a_failing_token_endpoint_stores_nothing(signed_in, emulator):
     answer = authorize_at_emulator(start_connect(signed_in))
     emulator.set_faults(fail_next=1, fail_status=503, fail_scope="token")
+    assert_refused(signed_in, answer, "could not complete the connection")
+
+
+def test_an_unreadable_profile_from_spotify_stores_nothing(signed_in, emulator):
+    answer = authorize_at_emulator(start_connect(signed_in))
+    emulator.set_faults(fail_next=1, fail_status=200, fail_scope="api", fail_body="html")
     assert_refused(signed_in, answer, "could not complete the connection")
 
 

@@ -21,7 +21,7 @@ from mcp_types import CallToolResult
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.tools import access, register_tools
 from mcpgateway.scopes import ALL_SCOPES
-from mcpgateway.spotify import api
+from mcpgateway.spotify import transport
 from tests.conftest import make_grant
 
 from .openapi_requests import SentRequest, check_request
@@ -83,10 +83,10 @@ def sent_to_spotify(monkeypatch):
     def recording_client() -> httpx.AsyncClient:
         return httpx.AsyncClient(headers={"User-Agent": "spotify-mcp-gateway-tests"}, event_hooks={"request": [record]})
 
-    monkeypatch.setattr(api, "_new_http_client", recording_client)
-    api._http_clients.clear()
+    monkeypatch.setattr(transport, "_new_async_client", recording_client)
+    transport._async_clients.clear()
     yield sent
-    api._http_clients.clear()
+    transport._async_clients.clear()
     for request in sent:
         check_request(request, api_prefix="/v1")
 

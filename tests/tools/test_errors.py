@@ -8,7 +8,7 @@ from django.conf import settings
 
 from mcpgateway.crypto import SecretToken
 from mcpgateway.models import SpotifyGrant
-from mcpgateway.spotify import api
+from mcpgateway.spotify import webapi
 from tests.conftest import TEST_CLIENT_ID, make_grant
 from tests.support.emulator import refresh_requests
 
@@ -28,7 +28,7 @@ def test_short_rate_limit_is_waited_out_once(tools, alice, emulator, sent_to_spo
 
 
 def test_long_rate_limit_is_reported_without_waiting(tools, alice, emulator, sent_to_spotify):
-    emulator.set_faults(rate_limit_next=1, retry_after=int(api.RETRY_AFTER_WAIT_LIMIT_SECONDS) + 25, rate_limit_scope="api")
+    emulator.set_faults(rate_limit_next=1, retry_after=int(webapi.RETRY_AFTER_WAIT_LIMIT_SECONDS) + 25, rate_limit_scope="api")
     started = time.monotonic()
     message = tools.error("get_my_profile")
     assert "limiting" in message and "Try again in" in message

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcpgateway.scopes import SCOPE_READ
-from mcpgateway.spotify.api import ARTIST_ALBUMS_LIMIT_MAX, PAGE_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_OFFSET_MAX, AlbumGroup, SearchType
+from mcpgateway.spotify.webapi import ARTIST_ALBUMS_LIMIT_MAX, PAGE_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_OFFSET_MAX, AlbumGroup, SearchType
 
 from .access import spotify_for
 from .errors import spotify_errors

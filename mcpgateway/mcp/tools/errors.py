@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.conf import settings
 from mcp_types import CallToolResult, TextContent
 
-from mcpgateway.spotify.client import SpotifyError, SpotifyRateLimited, SpotifyUnavailable
+from mcpgateway.spotify.transport import SpotifyError, SpotifyRateLimited, SpotifyUnavailable
 
 logger = logging.getLogger("mcpgateway.mcp.tools")
 

@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcpgateway.scopes import SCOPE_LIBRARY
-from mcpgateway.spotify.api import LIBRARY_URIS_MAX, PAGE_LIMIT_MAX
+from mcpgateway.spotify.webapi import LIBRARY_URIS_MAX, PAGE_LIMIT_MAX
 
 from .access import spotify_for
 from .errors import spotify_errors

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcpgateway.scopes import SCOPE_READ
-from mcpgateway.spotify.api import PAGE_LIMIT_MAX, TimeRange
+from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, TimeRange
 
 from .access import spotify_for
 from .registry import spotify_tool

@@ -14,8 +14,8 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcpgateway.scopes import SCOPE_PLAYBACK, SCOPE_READ
-from mcpgateway.spotify.api import PLAYLIST_ITEMS_WRITE_MAX, RepeatState, SpotifyApi
-from mcpgateway.spotify.client import SpotifyError
+from mcpgateway.spotify.transport import SpotifyError
+from mcpgateway.spotify.webapi import PLAYLIST_ITEMS_WRITE_MAX, RepeatState, SpotifyApi
 
 from .access import spotify_for
 from .errors import ToolProblem, problem_from_spotify

@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcpgateway.scopes import SCOPE_PLAYLISTS
-from mcpgateway.spotify.api import PAGE_LIMIT_MAX, PLAYLIST_DESCRIPTION_MAX, PLAYLIST_ITEMS_WRITE_MAX, PLAYLIST_NAME_MAX
+from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, PLAYLIST_DESCRIPTION_MAX, PLAYLIST_ITEMS_WRITE_MAX, PLAYLIST_NAME_MAX
 
 from .access import spotify_for
 from .errors import spotify_errors

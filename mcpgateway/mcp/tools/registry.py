@@ -15,7 +15,7 @@ from typing import Any
 from mcp_types import ToolAnnotations
 
 from mcpgateway.scopes import ALL_SCOPES
-from mcpgateway.spotify.api import OPERATIONS
+from mcpgateway.spotify.webapi import OPERATIONS
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
-"""The async Spotify Web API client the MCP tools use.
+"""Spotify's Web API: the async client the MCP tools use, and the one synchronous call a new
+connection makes (`current_user`, to learn whose account it is).
 
-Each method is one Web API operation, named after it, taking typed arguments: limits Spotify
-enforces are checked here before anything is sent (`SpotifyInvalidRequest`), so a bad argument costs
-no request. Only operations Spotify still serves are used: every operation `deprecated: true` in
-Spotify's OpenAPI description was removed in February 2026 (`/playlists/{id}/tracks`, `/me/tracks`
-writes, `/users/{id}/playlists`, ...); `tests/tools/test_openapi_conformance.py` holds the client to
-that file.
+Each method of `SpotifyApi` is one Web API operation, named after it, taking typed arguments: limits
+Spotify enforces are checked here before anything is sent (`SpotifyInvalidRequest`), so a bad
+argument costs no request. Only operations Spotify still serves are used: every operation
+`deprecated: true` in Spotify's OpenAPI description was removed in February 2026
+(`/playlists/{id}/tracks`, `/me/tracks` writes, `/users/{id}/playlists`, ...);
+`tests/mcpgateway/spotify/test_webapi.py` holds `OPERATIONS` to that file.
 
-Failures are the exceptions of `mcpgateway.spotify.client`: `SpotifyRateLimited` (429 whose
+Requests go through `transport`, and failures are its exceptions: `SpotifyRateLimited` (429 whose
 `Retry-After` is too long to wait for, or a second 429), `SpotifyUnavailable` (5xx, timeout,
 connection failure), `SpotifyRequestRejected` (any other 4xx, with Spotify's `reason`, e.g.
 `PREMIUM_REQUIRED`, `NO_ACTIVE_DEVICE`). A 401 is answered by one forced refresh of the grant and one
@@ -21,21 +22,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from mcpgateway.models import SpotifyGrant
 
 from .selectors import grant_cache_remember
-from .client import SpotifyError, SpotifyRateLimited, SpotifyRequestRejected, SpotifyUnavailable, api_error
+from .transport import SpotifyRequestRejected, SpotifyService, SpotifyUnavailable, error_from_answer, read_answer, send, send_async
 
 logger = logging.getLogger(__name__)
+
+WEB_API = SpotifyService.WEB_API
 
 # The longest `Retry-After` a tool call waits out (once) before reporting the rate limit instead:
 # an assistant waiting on a tool call should not hang for long.
@@ -77,7 +78,7 @@ class SpotifyOperation:
     (`playlist-modify-public` for public playlists, `-private` for private ones); a tool may touch
     either kind, so both are kept. For `/me` (`user-read-private`, `user-read-email` only add fields)
     and `/me/library` (one scope per kind of item), the scope the tools rely on is kept.
-    `tests/tools/test_openapi_conformance.py` checks every entry against the OpenAPI file.
+    `tests/mcpgateway/spotify/test_webapi.py` checks every entry against the OpenAPI file.
     """
 
     operation_id: str
@@ -183,26 +184,6 @@ def _token_after_rejection(grant_id: int, rejected: str) -> tuple[str, SpotifyGr
     return grant.access_token.reveal(), grant
 
 
-# One pooled client per event loop: an httpx.AsyncClient's connections belong to the loop that
-# opened them. Keyed weakly, so a closed and collected loop takes its client along.
-_http_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
-
-
-def _new_http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-        headers={"User-Agent": "spotify-mcp-gateway", "Accept": "application/json"},
-    )
-
-
-def http_client() -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    client = _http_clients.get(loop)
-    if client is None or client.is_closed:
-        client = _http_clients[loop] = _new_http_client()
-    return client
-
-
 def _ids(value: str) -> str:
     return quote(value, safe="")
 
@@ -244,7 +225,7 @@ class SpotifyApi:
     def __init__(self, tokens: AccessTokens, *, base_url: str | None = None, timeout: float | None = None):
         self.tokens = tokens
         self.base_url = (base_url or settings.SPOTIFY_API_URL).rstrip("/")
-        self.timeout = settings.SPOTIFY_HTTP_TIMEOUT_SECONDS if timeout is None else timeout
+        self.timeout = timeout  # None: SPOTIFY_HTTP_TIMEOUT_SECONDS
 
     async def request(
         self,
@@ -261,7 +242,9 @@ class SpotifyApi:
         token = await self.tokens.current()
         refreshed = waited = False
         while True:
-            response = await self._send(operation, url, query, body, token)
+            response = await send_async(
+                WEB_API, operation.method, url, params=query, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout
+            )
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True
@@ -269,7 +252,7 @@ class SpotifyApi:
                 token = await self.tokens.after_rejection(token)
                 continue
             if status == 429 and not waited:
-                error = api_error(response)
+                error = error_from_answer(response, service=WEB_API)
                 wait = error.retry_after if error.retry_after is not None else RETRY_AFTER_DEFAULT_SECONDS
                 if wait <= RETRY_AFTER_WAIT_LIMIT_SECONDS:
                     waited = True
@@ -278,7 +261,7 @@ class SpotifyApi:
                     continue
                 raise error
             if status >= 400:
-                raise api_error(response)
+                raise error_from_answer(response, service=WEB_API)
             if status == 204 or not response.content:
                 return None
             try:
@@ -286,21 +269,6 @@ class SpotifyApi:
             except ValueError:
                 # Some write operations answer 200 with a bare snapshot id or nothing useful.
                 return None
-
-    async def _send(self, operation: SpotifyOperation, url: str, query: dict[str, str], body: Any, token: str) -> httpx.Response:
-        try:
-            return await http_client().request(
-                operation.method,
-                url,
-                params=query,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise SpotifyUnavailable("Spotify's Web API did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise SpotifyUnavailable("Spotify's Web API could not be reached") from exc
 
     # --- Catalog -------------------------------------------------------------------------------
 
@@ -563,15 +531,16 @@ def _playlist_details(*, name: str | None, public: bool | None, collaborative: b
     return body
 
 
-__all__ = [
-    "OPERATIONS",
-    "GrantAccessTokens",
-    "SpotifyApi",
-    "SpotifyError",
-    "SpotifyInvalidRequest",
-    "SpotifyOperation",
-    "SpotifyRateLimited",
-    "SpotifyRequestRejected",
-    "SpotifyUnavailable",
-    "http_client",
-]
+def current_user(*, access_token: str) -> dict:
+    """The profile (`/me`) of the account an access token belongs to, synchronously: a new
+    connection asks it before any grant exists to give `SpotifyApi` its tokens."""
+    response = send(WEB_API, "GET", f"{settings.SPOTIFY_API_URL}/me", headers={"Authorization": f"Bearer {access_token}"})
+    if response.status_code != 200:
+        raise error_from_answer(response, service=WEB_API)
+    return read_answer(response, service=WEB_API, read=_json_object)
+
+
+def _json_object(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise TypeError("expected a JSON object")
+    return body

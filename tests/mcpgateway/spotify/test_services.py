@@ -1,16 +1,33 @@
-"""Keeping tokens fresh: rotation, omitted refresh tokens, invalid_grant, 429 and 5xx handling."""
+"""The writes of Spotify grants (mcpgateway/spotify/services.py): keeping tokens fresh (rotation,
+omitted refresh tokens, invalid_grant, 429 and 5xx handling), single-flight across processes, and
+the beat's sweep. Connecting through the dashboard is tests/mcpgateway/test_connect.py."""
 
+import json
+import logging
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from time import sleep as real_sleep
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
+from mcpgateway.crypto import SecretToken
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.spotify import services
-from mcpgateway.spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_access_token, grant_refresh
+from mcpgateway.spotify.services import (
+    GrantNeedsReconnect,
+    GrantRefreshFailed,
+    grant_access_token,
+    grant_refresh,
+    grants_refresh_expiring,
+)
 from tests.conftest import make_grant
 from tests.support.emulator import refresh_requests
+from tests.support.processes import gateway_env
+from tests.support.refresh_worker import refresh_from_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +70,6 @@ def test_invalid_grant_needs_reconnect_and_is_never_retried(emulator, person):
     grant, minted = make_grant(emulator, person, expires_in=10)
     grant_refresh(grant=grant)
     # Put the consumed refresh token back, as if another copy had used it: Spotify answers invalid_grant.
-    from mcpgateway.crypto import SecretToken
-
     SpotifyGrant.objects.filter(pk=grant.pk).update(refresh_token=SecretToken.from_plaintext(minted["refresh_token"]))
     with pytest.raises(GrantNeedsReconnect):
         grant_refresh(grant=grant)
@@ -153,4 +168,78 @@ def test_a_stale_generation_makes_no_request(emulator, person):
     grant_refresh(grant=grant, expected_generation=seen)
     again = grant_refresh(grant=grant, expected_generation=seen)  # someone already refreshed
     assert not again.performed
+    assert refresh_requests(emulator) == {"success": 1}
+
+
+# --- Single flight across processes -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_refreshes_across_two_processes_make_one_request(emulator, person):
+    grant, minted = make_grant(emulator, person, expires_in=10)
+    # A slow token endpoint keeps the window wide open: everyone arrives while the leader waits.
+    emulator.set_faults(token_latency_ms=400)
+    start_at = time.time() + 3.0  # both processes start together, after the other one has booted
+
+    other = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.refresh_worker", str(grant.pk), str(grant.refresh_generation), "10", str(start_at)],
+        cwd=django_settings.BASE_DIR,
+        env=gateway_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    here = refresh_from_threads(grant.pk, grant.refresh_generation, 10, start_at)
+    out, err = other.communicate(timeout=60)
+    assert other.returncode == 0, err
+    there = json.loads(out.strip().splitlines()[-1])
+
+    results = here + there
+    assert len(results) == 20
+    assert [r for r in results if "error" in r] == []
+    assert sum(r["performed"] for r in results) == 1
+    assert len({r["token"] for r in results}) == 1  # everyone got the one new token
+    assert refresh_requests(emulator) == {"success": 1}, (emulator.stats(), emulator.output()[-3000:])
+    grant.refresh_from_db()
+    assert grant.access_token.reveal() != minted["access_token"]
+    assert grant.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+
+
+# --- The beat's sweep ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_refreshes_expiring_grants_and_reports(emulator, django_user_model, caplog):
+    emulator.set_faults(token_latency_ms=50, omit_refresh_token="never")
+    people = [django_user_model.objects.create_user(username=f"user{i}") for i in range(12)]
+    expiring = [make_grant(emulator, p, expires_in=60)[0] for p in people[:8]]
+    fresh = make_grant(emulator, people[8], expires_in=3600)[0]
+    revoked, minted = make_grant(emulator, people[9], expires_in=60)
+    # Its refresh token was used elsewhere already: Spotify answers invalid_grant.
+    SpotifyGrant.objects.filter(pk=revoked.pk).update(refresh_token=SecretToken.from_plaintext("AQD-used-up-token"))
+    postponed = make_grant(emulator, people[10], expires_in=60)[0]
+    SpotifyGrant.objects.filter(pk=postponed.pk).update(next_refresh_attempt_at=timezone.now() + timedelta(minutes=5))
+    disconnected = make_grant(emulator, people[11], expires_in=60)[0]
+    SpotifyGrant.objects.filter(pk=disconnected.pk).update(status=SpotifyGrant.Status.DISCONNECTED)
+
+    with caplog.at_level(logging.INFO, logger="mcpgateway"):
+        report = grants_refresh_expiring(concurrency=4)
+
+    assert (report.due, report.refreshed, report.skipped, report.failed, report.needs_reconnect) == (9, 8, 0, 0, 1)
+    assert refresh_requests(emulator) == {"success": 8, "invalid_grant": 1}
+    for grant in expiring:
+        grant.refresh_from_db()
+        assert grant.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+    assert SpotifyGrant.objects.get(pk=revoked.pk).status == SpotifyGrant.Status.NEEDS_RECONNECT
+    for untouched in (fresh, postponed, disconnected):
+        assert SpotifyGrant.objects.get(pk=untouched.pk).last_refreshed_at is None
+    assert "9 grants due: 8 refreshed, 0 skipped, 0 failed, 1 need reconnect" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_sweep_finds_nothing_to_do(emulator, person):
+    make_grant(emulator, person, expires_in=60)
+    assert grants_refresh_expiring().refreshed == 1
+    second = grants_refresh_expiring()
+    assert second.due == 0
     assert refresh_requests(emulator) == {"success": 1}

@@ -1,0 +1,190 @@
+"""How the gateway speaks HTTP to Spotify, for both of Spotify's services.
+
+Spotify has two: the accounts service (`accounts.py`: the authorize URL, the code exchange, refresh)
+and the Web API (`webapi.py`). Every request to either goes through here: the pooled httpx clients
+(one thread-safe sync client per process, one async client per event loop), the per-request timeout
+`SPOTIFY_HTTP_TIMEOUT_SECONDS`, and the one mapping of what comes back (an error answer, an
+unreadable answer, a timeout, a connection that fails) to the exceptions below.
+
+Callers tell the exceptions apart by class: `SpotifyGrantRevoked` is final (the person must
+reconnect), `SpotifyUnavailable` and `SpotifyRateLimited` are worth retrying,
+`SpotifyRequestRejected` will fail the same way again. No message ever carries a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import httpx
+from django.conf import settings
+
+T = TypeVar("T")
+
+
+class SpotifyService(StrEnum):
+    """Which of Spotify's services a request went to; the value names it in messages."""
+
+    ACCOUNTS = "Spotify's accounts service"
+    WEB_API = "Spotify's Web API"
+
+
+class SpotifyError(Exception):
+    """Spotify answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class SpotifyGrantRevoked(SpotifyError):
+    """`invalid_grant`: the refresh token is used up, revoked or expired. Never retried."""
+
+
+class SpotifyUnavailable(SpotifyError):
+    """5xx, an unreadable answer, a timeout or a connection failure: Spotify may work again shortly."""
+
+
+class SpotifyRateLimited(SpotifyError):
+    """429: wait `retry_after` seconds."""
+
+
+class SpotifyRequestRejected(SpotifyError):
+    """Any other 4xx: our request, the person's account or our app's configuration does not allow
+    it; sending it again will not help."""
+
+
+# --- Clients --------------------------------------------------------------------------------------
+
+_HEADERS = {"User-Agent": "spotify-mcp-gateway", "Accept": "application/json"}
+
+_sync_client_lock = threading.Lock()
+_sync_client: httpx.Client | None = None
+
+# One pooled client per event loop: an httpx.AsyncClient's connections belong to the loop that
+# opened them. Keyed weakly, so a closed and collected loop takes its client along.
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def sync_client() -> httpx.Client:
+    """One pooled, thread-safe client per process: the refresh sweep's threads share its connections."""
+    global _sync_client
+    if _sync_client is None:
+        with _sync_client_lock:
+            if _sync_client is None:
+                pool = max(20, settings.SPOTIFY_REFRESH_CONCURRENCY * 2)
+                _sync_client = httpx.Client(
+                    limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool), headers=_HEADERS
+                )
+    return _sync_client
+
+
+def _new_async_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50), headers=_HEADERS)
+
+
+def async_client() -> httpx.AsyncClient:
+    """The pooled client of the running event loop."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None or client.is_closed:
+        client = _async_clients[loop] = _new_async_client()
+    return client
+
+
+# --- Sending --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reaching(service: SpotifyService) -> Iterator[None]:
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise SpotifyUnavailable(f"{service} did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise SpotifyUnavailable(f"{service} could not be reached") from exc
+
+
+def send(service: SpotifyService, method: str, url: str, **request: Any) -> httpx.Response:
+    """Send one request with the process's client; whatever Spotify answers, or SpotifyUnavailable
+    when it does not answer in time or cannot be reached."""
+    with _reaching(service):
+        return sync_client().request(method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS, **request)
+
+
+async def send_async(service: SpotifyService, method: str, url: str, *, timeout: float | None = None, **request: Any) -> httpx.Response:
+    """`send`, with the event loop's client."""
+    with _reaching(service):
+        return await async_client().request(
+            method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS if timeout is None else timeout, **request
+        )
+
+
+# --- Answers --------------------------------------------------------------------------------------
+
+
+def read_answer(response: httpx.Response, *, service: SpotifyService, read: Callable[[Any], T]) -> T:
+    """`read` applied to the JSON of a successful answer. An answer that is not JSON, or not what
+    `read` expects (it raises KeyError, TypeError or ValueError), is Spotify's fault: SpotifyUnavailable."""
+    try:
+        return read(response.json())
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SpotifyUnavailable(f"{service} sent an unreadable answer", status=response.status_code) from exc
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """`Retry-After` in seconds (RFC 9110 §10.2.3), the form Spotify sends; None when missing or unreadable."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def error_from_answer(response: httpx.Response, *, service: SpotifyService) -> SpotifyError:
+    """The exception for an error answer of either service: 429 rate limited, 5xx unavailable,
+    `invalid_grant` revoked, any other status rejected (with Spotify's reason)."""
+    status = response.status_code
+    message, reason = _error_details(response, service)
+    if status == 429:
+        return SpotifyRateLimited(message, status=status, reason=reason, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return SpotifyUnavailable(message, status=status, reason=reason)
+    if reason == "invalid_grant":  # only the accounts service says it (RFC 6749 §5.2)
+        return SpotifyGrantRevoked(message, status=status, reason=reason)
+    return SpotifyRequestRejected(message, status=status, reason=reason)
+
+
+def _error_details(response: httpx.Response, service: SpotifyService) -> tuple[str, str]:
+    """(message, reason) of an error answer. A body that is not a JSON object (a proxy's error
+    page) says nothing beyond its status."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    status = response.status_code
+    if service is SpotifyService.WEB_API:
+        # Spotify's Web API error object: {"error": {"status", "message", "reason"}}, where reason
+        # names player problems (PREMIUM_REQUIRED, NO_ACTIVE_DEVICE, ...).
+        error = body.get("error") or {}
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        return str(error.get("message") or f"Spotify answered HTTP {status}"), str(error.get("reason") or "")
+    # The accounts service answers as RFC 6749 §5.2: {"error": code, "error_description": text}.
+    code, description = str(body.get("error") or ""), str(body.get("error_description") or "")
+    if status == 429:
+        return "Spotify is rate limiting token requests", code
+    if status >= 500:
+        return f"{service} failed (HTTP {status})", code
+    if code == "invalid_grant":
+        return f"Spotify refused the grant: {description or code}", code
+    return f"Spotify refused the token request: {code or status} {description}".strip(), code
