@@ -210,6 +210,11 @@ def _check_range(name: str, value: int | None, low: int, high: int | None = None
         raise SpotifyInvalidRequest(f"`{name}` must be {bound} (got {value}).", status=None, reason="INVALID_ARGUMENT")
 
 
+def _check_page(limit: int, offset: int, *, limit_max: int = PAGE_LIMIT_MAX, offset_max: int | None = None) -> None:
+    _check_range("limit", limit, 1, limit_max)
+    _check_range("offset", offset, 0, offset_max)
+
+
 def _check_count(name: str, values: list[str] | tuple[str, ...], high: int) -> None:
     if not values:
         raise SpotifyInvalidRequest(f"`{name}` needs at least one item.", reason="INVALID_ARGUMENT")
@@ -281,8 +286,7 @@ class SpotifyApi:
                 f"Search types must be among {', '.join(SEARCH_TYPES)} (got {', '.join(unknown) or 'none'}).",
                 reason="INVALID_ARGUMENT",
             )
-        _check_range("limit", limit, 1, SEARCH_LIMIT_MAX)
-        _check_range("offset", offset, 0, SEARCH_OFFSET_MAX)
+        _check_page(limit, offset, limit_max=SEARCH_LIMIT_MAX, offset_max=SEARCH_OFFSET_MAX)
         return await self.request(
             "search", params={"q": q, "type": list(dict.fromkeys(types)), "limit": limit, "offset": offset, "market": market}
         )
@@ -294,8 +298,7 @@ class SpotifyApi:
         return await self.request("get-an-album", path_params={"id": album_id}, params={"market": market})
 
     async def album_tracks(self, *, album_id: str, limit: int = 20, offset: int = 0, market: str | None = None) -> dict:
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         return await self.request(
             "get-an-albums-tracks", path_params={"id": album_id}, params={"limit": limit, "offset": offset, "market": market}
         )
@@ -306,8 +309,7 @@ class SpotifyApi:
     async def artist_albums(
         self, *, artist_id: str, include_groups: list[str] | None = None, limit: int = 10, offset: int = 0, market: str | None = None
     ) -> dict:
-        _check_range("limit", limit, 1, ARTIST_ALBUMS_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset, limit_max=ARTIST_ALBUMS_LIMIT_MAX)
         unknown = sorted(set(include_groups or ()) - set(ALBUM_GROUPS))
         if unknown:
             raise SpotifyInvalidRequest(f"Album groups must be among {', '.join(ALBUM_GROUPS)}.", reason="INVALID_ARGUMENT")
@@ -326,8 +328,7 @@ class SpotifyApi:
         return await self.request("get-playlist", path_params={"playlist_id": playlist_id}, params={"market": market})
 
     async def playlist_items(self, *, playlist_id: str, limit: int = 20, offset: int = 0, market: str | None = None) -> dict:
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         return await self.request(
             "get-playlists-items",
             path_params={"playlist_id": playlist_id},
@@ -335,8 +336,7 @@ class SpotifyApi:
         )
 
     async def my_playlists(self, *, limit: int = 20, offset: int = 0) -> dict:
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         return await self.request("get-a-list-of-current-users-playlists", params={"limit": limit, "offset": offset})
 
     async def create_playlist(self, *, name: str, public: bool | None = None, collaborative: bool | None = None, description: str | None = None) -> dict:
@@ -382,13 +382,11 @@ class SpotifyApi:
     # --- Library -------------------------------------------------------------------------------
 
     async def saved_tracks(self, *, limit: int = 20, offset: int = 0, market: str | None = None) -> dict:
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         return await self.request("get-users-saved-tracks", params={"limit": limit, "offset": offset, "market": market})
 
     async def saved_albums(self, *, limit: int = 20, offset: int = 0, market: str | None = None) -> dict:
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         return await self.request("get-users-saved-albums", params={"limit": limit, "offset": offset, "market": market})
 
     async def library_save(self, *, uris: list[str]) -> None:
@@ -504,8 +502,7 @@ class SpotifyApi:
     async def top_items(self, *, kind: Literal["artists", "tracks"], time_range: str = "medium_term", limit: int = 20, offset: int = 0) -> dict:
         if time_range not in TIME_RANGES:
             raise SpotifyInvalidRequest(f"time_range must be one of {', '.join(TIME_RANGES)}.", reason="INVALID_ARGUMENT")
-        _check_range("limit", limit, 1, PAGE_LIMIT_MAX)
-        _check_range("offset", offset, 0)
+        _check_page(limit, offset)
         operation = "get-users-top-artists" if kind == "artists" else "get-users-top-tracks"
         return await self.request(operation, params={"time_range": time_range, "limit": limit, "offset": offset})
 
