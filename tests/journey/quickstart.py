@@ -110,31 +110,37 @@ class QuickStartRun:
             time.sleep(0.5)
         raise AssertionError(self.explain(f"GET {base}/healthz was not 200 within {timeout:.0f} s (last: {last})"))
 
-    def stop(self) -> list[str]:
-        """Ctrl-C, as a person stops it; the processes of the copy still running afterwards (they
-        are then killed, by id), so a caller can fail on them."""
+    def stop(self, grace: float = 30) -> list[str]:
+        """Ctrl-C, as a person stops it. What went wrong: still running `grace` seconds later (then
+        SIGTERM, SIGKILL), or processes of the copy left running (then killed, by id)."""
         if self.process is None:
             return []
-        for sig, grace in ((signal.SIGINT, 30), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        problems = []
+        started = time.monotonic()
+        for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
             if self.process.poll() is not None:
                 break
+            if sig != signal.SIGINT:
+                problems.append(f"still running {time.monotonic() - started:.0f} s after Ctrl-C; sent {sig.name}")
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
                 break
             try:
-                self.process.wait(timeout=grace)
+                self.process.wait(timeout=wait)
             except subprocess.TimeoutExpired:
                 continue
+        with open(self.log_path, "a") as log:
+            log.write(f"\n[journey] stopped {time.monotonic() - started:.1f} s after Ctrl-C, status {self.process.returncode}\n")
         # run_gateway starts its pieces in sessions of their own; anything left of them still runs
         # in the copy, which nothing else on this machine does.
-        left = processes_running_in(self.cwd)
-        for pid, command in left:
+        for pid, command in processes_running_in(self.cwd):
+            problems.append(f"left running: {pid} {command}")
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        return [f"{pid}: {command}" for pid, command in left]
+        return problems
 
 
 def processes_running_in(folder: Path) -> list[tuple[int, str]]:

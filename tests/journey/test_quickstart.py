@@ -91,8 +91,8 @@ def quickstart(tmp_path_factory):
             yield Product(base=base, spotify=spotify, run=run, root=root)
         finally:
             spotify.close()
-            left = run.stop()
-        assert not left, run.explain(f"processes still running after Ctrl-C: {left}")
+            problems = run.stop()
+        assert not problems, run.explain("Ctrl-C did not stop everything: " + "; ".join(problems))
 
 
 def test_a_newcomer_runs_the_quick_start_connects_spotify_and_uses_three_mcp_clients(mcp_remote_node, quickstart):
