@@ -95,8 +95,9 @@ def set_up(emulator) -> tuple[str, str]:
     from django.utils import timezone
 
     from mcpgateway.crypto import SecretToken
-    from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+    from mcpgateway.mcp.auth import personal_access_token_create
     from mcpgateway.models import SpotifyGrant
+    from mcpgateway.scopes import ALL_SCOPES
 
     print("Setting up: database, emulator grants, a personal access token", flush=True)
     call_command("migrate", verbosity=0)
@@ -109,7 +110,8 @@ def set_up(emulator) -> tuple[str, str]:
         refresh_token=SecretToken.from_plaintext(mine[0]["refresh_token"]),
         access_token_expires_at=timezone.now() + timedelta(seconds=mine[0]["expires_in"]),
     )
-    return create_personal_access_token_for_tests(user=user), bare[0]["access_token"]
+    _row, plaintext = personal_access_token_create(user=user, name="bench", scopes=ALL_SCOPES, expires_in_days=None)
+    return plaintext, bare[0]["access_token"]
 
 
 def free_port() -> int:

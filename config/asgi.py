@@ -1,7 +1,8 @@
 """ASGI entry point: Django behind uvicorn (or any ASGI server).
 
-/mcp goes to a second Django handler without settings.MIDDLEWARE (see mcpgateway.mcp.handler): the
-MCP hot path pays no sync-middleware thread hops. Everything else takes the full stack.
+/mcp (and any MCP_EXTRA_ENDPOINTS path) goes to a second Django handler without settings.MIDDLEWARE
+(see mcpgateway.mcp.handler): the MCP hot path pays no sync-middleware thread hops. Everything else
+takes the full stack and ROOT_URLCONF, where /mcp is not routed at all.
 """
 
 import os
@@ -13,10 +14,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
+from mcpgateway.mcp.api import MCP_PATHS  # noqa: E402
 from mcpgateway.mcp.handler import McpASGIHandler  # noqa: E402
 
 mcp_application = McpASGIHandler()
-MCP_PATHS = frozenset({"/mcp", "/mcp-conformance"} if settings.MCP_CONFORMANCE_FIXTURE else {"/mcp"})
 
 
 async def application(scope, receive, send):

@@ -267,8 +267,6 @@ MCP_JSON_RESPONSE = env_bool("MCP_JSON_RESPONSE", False)
 MCP_SESSION_MAX_AGE_SECONDS = env_int("MCP_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)
 # "Last seen" of a session or client is written at most this often.
 MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
-# Test-only: mount the conformance suite's fixture server at /mcp-conformance. Never in production.
-MCP_CONFORMANCE_FIXTURE = env_bool("MCP_CONFORMANCE_FIXTURE", False)
 
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
 # The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice

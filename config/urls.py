@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mcpgateway.health import healthz
-from mcpgateway.mcp.api import api as mcp_api
+from mcpgateway.mcp.wellknown import protected_resource_metadata
 
 admin.site.site_header = "Spotify MCP gateway"
 admin.site.site_title = "Spotify MCP gateway admin"
@@ -13,7 +13,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # OAuth authorization server for /mcp (django-oauth-toolkit): /oauth/* and its RFC 8414 metadata.
     path("", include("mcpgateway.oauth.urls")),
-    # Before the ninja API: it adds an "api-root" view at "" that would shadow the dashboard.
     path("", include("mcpgateway.urls")),
-    path("", mcp_api.urls),  # /mcp and its /.well-known metadata
+    # RFC 9728 metadata of /mcp. /mcp itself is not routed here: config/asgi.py hands it to the MCP
+    # handler, which resolves it against mcpgateway.mcp.urls.
+    path(".well-known/oauth-protected-resource/mcp", protected_resource_metadata),
+    path(".well-known/oauth-protected-resource", protected_resource_metadata),
 ]

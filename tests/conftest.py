@@ -13,7 +13,9 @@ import pytest
 from django.utils import timezone
 
 from mcpgateway.crypto import SecretToken
+from mcpgateway.mcp.auth import personal_access_token_create
 from mcpgateway.models import SpotifyGrant
+from mcpgateway.scopes import ALL_SCOPES
 
 TEST_CLIENT_ID = "gateway-under-test"
 TEST_REDIRECT_URI = "http://127.0.0.1:8000/spotify/callback"
@@ -77,6 +79,11 @@ def make_grant(emulator, user, *, spotify_user_id: str | None = None, expires_in
         access_token_expires_at=timezone.now() + timedelta(seconds=expires_in),
     )
     return grant, minted
+
+
+def make_personal_access_token(user, *, scopes=ALL_SCOPES) -> str:
+    """A personal access token of `user`, as the dashboard creates it; its plaintext."""
+    return personal_access_token_create(user=user, name="test", scopes=set(scopes), expires_in_days=None)[1]
 
 
 def authorize_at_emulator(authorize_url: str, *, agree: bool = True, user_id: str | None = None) -> dict[str, str]:

@@ -1,26 +1,31 @@
-"""The django-ninja API of the MCP endpoint: /mcp itself and the protected-resource metadata."""
+"""The django-ninja API of the MCP handler (mcpgateway.mcp.handler): /mcp, and any further MCP
+endpoint a settings module names in MCP_EXTRA_ENDPOINTS (path -> dotted path of an object with
+`async handle(request)`, such as an `McpEndpoint`; the test settings mount the conformance suite's
+fixture server that way). The RFC 9728 metadata of /mcp is in ROOT_URLCONF (mcpgateway.mcp.wellknown).
+"""
 
 import logging
-import os
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 
-from mcpgateway.mcp.bridge import McpEndpoint, jsonrpc_error
+from mcpgateway.mcp.bridge import McpEndpoint
+from mcpgateway.mcp.responses import internal_error
 from mcpgateway.mcp.server import build_server
-from mcpgateway.mcp.wellknown import protected_resource_metadata
+from mcpgateway.mcp.tools import TOOL_REQUIREMENTS
 
 logger = logging.getLogger(__name__)
 
 api = NinjaAPI(urls_namespace="mcp", docs_url=None, openapi_url=None, title="MCP endpoint")
-endpoint = McpEndpoint(build_server)
+endpoint = McpEndpoint(build_server, tool_requirements=TOOL_REQUIREMENTS)
 
 
 @api.exception_handler(Exception)
-def internal_error(request, exc):
+def unexpected_error(request, exc):
     # Never a traceback or Django's HTML error page to an MCP client.
     logger.exception("Unexpected error on %s", request.path)
-    return jsonrpc_error(500, -32603, "Internal error")
+    return internal_error()
 
 
 # Every method reaches the bridge, so even a PUT is answered in JSON, not by Django's HTML 405.
@@ -33,18 +38,16 @@ async def mcp(request):
     return await endpoint.handle(request)
 
 
-api.get("/.well-known/oauth-protected-resource/mcp", include_in_schema=False)(protected_resource_metadata)
-api.get("/.well-known/oauth-protected-resource", include_in_schema=False)(protected_resource_metadata)
+def _mount(path: str, extra_endpoint) -> None:
+    async def serve(request):
+        return await extra_endpoint.handle(request)
 
-if settings.MCP_CONFORMANCE_FIXTURE:
-    # Test-only: the official conformance suite's fixture server, through the very same bridge.
-    from tests.conformance.fixture_server import build_fixture_server
+    api.api_operation(HTTP_METHODS, path, include_in_schema=False, url_name=f"mcp{path.replace('/', '-')}")(serve)
 
-    # The suite sends no token: with MCP_CONFORMANCE_TOKEN set, requests act as that token's owner
-    # and go through gateway sessions like any client; without it they are unauthenticated.
-    _fixture_token = os.environ.get("MCP_CONFORMANCE_TOKEN")
-    fixture_endpoint = McpEndpoint(build_fixture_server, authenticate=bool(_fixture_token), fallback_token=_fixture_token)
 
-    @api.api_operation(HTTP_METHODS, "/mcp-conformance", include_in_schema=False)
-    async def mcp_conformance(request):
-        return await fixture_endpoint.handle(request)
+EXTRA_ENDPOINTS: dict[str, str] = getattr(settings, "MCP_EXTRA_ENDPOINTS", {})
+for _path, _dotted_path in EXTRA_ENDPOINTS.items():
+    _mount(_path, import_string(_dotted_path))
+
+# What config/asgi.py hands to the MCP handler.
+MCP_PATHS = frozenset({"/mcp", *EXTRA_ENDPOINTS})

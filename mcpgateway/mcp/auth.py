@@ -39,7 +39,7 @@ class Principal:
     user_id: int
     username: str
     scopes: frozenset[str]
-    credential_id: str  # "pat:12"; OAuth tokens will be "oauth:34"
+    credential_id: str  # "pat:<token id>", or "oauth:<McpSession id>" of the OAuth authorization
     kind: str  # "pat" | "oauth"
     audience: str | None  # the resource an OAuth token is bound to; None for personal access tokens
 
@@ -58,6 +58,12 @@ def token_digest(token: str) -> str:
 
 
 _verified = EpochCache(CACHE_SIZE)
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1), or None."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Principal | None:
@@ -172,12 +178,3 @@ def personal_access_token_revoke(*, token: PersonalAccessToken) -> None:
         updated = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         if updated:
             transaction.on_commit(bump_revocation_epoch)
-
-
-def create_personal_access_token_for_tests(*, user, name: str = "test", scopes=ALL_SCOPES) -> str:
-    return personal_access_token_create(user=user, name=name, scopes=set(scopes), expires_in_days=None)[1]
-
-
-def clear_verification_cache() -> None:
-    _verified.clear()
-

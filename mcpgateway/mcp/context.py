@@ -1,13 +1,17 @@
 """What tool code can learn about the request it serves: who it acts for and through which session.
 
-The bridge puts both in the ASGI scope of the request it hands to the SDK; the SDK exposes that
-request to handlers as `ctx.request_context.request` (a Starlette `Request`), just as its own auth
-middleware exposes `scope["user"]`.
+The bridge puts both in the ASGI scope of the request it hands to the SDK (`authenticated_scope`);
+the SDK exposes that request to handlers as `ctx.request_context.request` (a Starlette `Request`),
+just as its own auth middleware exposes `scope["user"]`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from starlette.authentication import AuthCredentials
 
 from mcpgateway.mcp.auth import Principal
 
@@ -15,6 +19,29 @@ from mcpgateway.mcp.auth import Principal
 SCOPE_PRINCIPAL = "mcpgateway.principal"
 SCOPE_SESSION_ID = "mcpgateway.session_id"  # the McpSession row (UUID string): a session or a connection
 SCOPE_EPOCH = "mcpgateway.revocation_epoch"  # read once per request (mcpgateway.revocation)
+
+
+def authenticated_scope(scope: dict[str, Any], *, principal: Principal, epoch: str) -> dict[str, Any]:
+    """A copy of a request's ASGI scope carrying its principal and revocation epoch, for the SDK.
+
+    Also the SDK's own `scope["user"]` (`AuthenticatedUser`: `client_id` the credential id, `subject`
+    the user id), so its `get_access_token()` works in handlers.
+    """
+    return {
+        **scope,
+        SCOPE_PRINCIPAL: principal,
+        SCOPE_EPOCH: epoch,
+        "user": AuthenticatedUser(
+            AccessToken(
+                token="",  # never handed on: tool code has no use for the gateway credential
+                client_id=principal.credential_id,
+                scopes=sorted(principal.scopes),
+                subject=str(principal.user_id),
+                resource=principal.audience,
+            )
+        ),
+        "auth": AuthCredentials(sorted(principal.scopes)),
+    }
 
 
 class NoPrincipal(LookupError):
@@ -43,7 +70,8 @@ def current_principal_or_none(ctx: Any) -> Principal | None:
 
 
 def current_session_id(ctx: Any) -> str | None:
-    """The id of the McpSession row this request belongs to (None on the conformance fixture)."""
+    """The id of the McpSession row this request belongs to (None outside a session or connection,
+    e.g. a 2025-11-25 `initialize`)."""
     return _scope(ctx).get(SCOPE_SESSION_ID)
 
 

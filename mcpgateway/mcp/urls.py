@@ -1,7 +1,7 @@
 """The URLconf of the MCP handler (mcpgateway.mcp.handler): the django-ninja API of /mcp alone.
 
-ROOT_URLCONF holds every page, the admin and the OAuth endpoints before it; resolving /mcp
-against this small list instead keeps routing cheap on the hot path.
+/mcp is routed here only, never through ROOT_URLCONF: config/asgi.py hands its paths to the MCP
+handler, and this short list keeps routing cheap on the hot path.
 """
 
 from django.urls import path

@@ -3,12 +3,15 @@ token (MCP authorization spec, "Authorization Server Discovery")."""
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.views.decorators.http import require_GET
 
 from mcpgateway.scopes import GATEWAY_SCOPES
 
 
+@require_GET
 def protected_resource_metadata(request):
-    """Served only at the two paths of /mcp (DOT's own view answers for any path under the prefix).
+    """Served only at the two paths of /mcp (config/urls.py; DOT's own view would answer for any
+    path under the prefix).
     `resource` and the issuer are the very strings the authorization server uses (settings)."""
     base = settings.PUBLIC_BASE_URL
     response = JsonResponse(

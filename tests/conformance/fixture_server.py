@@ -1,6 +1,6 @@
 """The fixture MCP server the official conformance suite expects (its "everything server": tool,
-resource and prompt names are the suite's), mounted through the gateway's own bridge at
-/mcp-conformance only when MCP_CONFORMANCE_FIXTURE=1. Never part of production."""
+resource and prompt names are the suite's), served through the gateway's own bridge at
+/mcp-conformance by the test settings (config/settings_test.py: MCP_EXTRA_ENDPOINTS)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import json
 from typing import Any
 
 import mcp_types as types
+from django.conf import settings
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import UserMessage
 from pydantic import BaseModel, Field
+
+from mcpgateway.mcp.bridge import McpEndpoint
 
 TEST_IMAGE_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 TEST_AUDIO_BASE64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
@@ -182,3 +185,16 @@ def build_fixture_server() -> MCPServer:
     lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, empty)
     lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, empty)
     return mcp
+
+
+class ConformanceEndpoint(McpEndpoint):
+    """The suite sends no token: a request without an Authorization header acts as the owner of
+    settings.MCP_CONFORMANCE_TOKEN, and goes through gateway sessions like any client."""
+
+    def bearer_token(self, request):
+        if "Authorization" not in request.headers and settings.MCP_CONFORMANCE_TOKEN:
+            return settings.MCP_CONFORMANCE_TOKEN
+        return super().bearer_token(request)
+
+
+conformance_endpoint = ConformanceEndpoint(build_fixture_server)

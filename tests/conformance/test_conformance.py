@@ -1,5 +1,5 @@
 """The official MCP conformance suite's active server scenarios against the fixture server, served
-through the gateway's own bridge (mounted at /mcp-conformance only with MCP_CONFORMANCE_FIXTURE=1).
+through the gateway's own bridge (the test settings mount it at /mcp-conformance).
 
 Needs Node >= 22 and the suite; tests/support/install_npm_tools.sh installs both into
 tests/conformance/node_modules (npm registry). Known failures, with reasons: expected-failures.yml.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+from tests.conftest import make_personal_access_token
 from tests.support.processes import GatewayProcesses, install_npm_tools
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ def test_the_conformance_suite_passes_its_active_server_scenarios(tmp_path, djan
     person = django_user_model.objects.create_user(username="conformance", password="a long and unusual password")
     processes = GatewayProcesses()
     # Requests carry this person's token, so the suite runs through gateway sessions too.
-    base = processes.start(MCP_CONFORMANCE_TOKEN=create_personal_access_token_for_tests(user=person))
+    base = processes.start(MCP_CONFORMANCE_TOKEN=make_personal_access_token(person))
     try:
         run = subprocess.run(
             [node, str(HERE / "node_modules/@modelcontextprotocol/conformance/dist/index.js"), "server",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-from mcpgateway.mcp.auth import create_personal_access_token_for_tests
+from tests.conftest import make_personal_access_token
 from tests.support.processes import GatewayProcesses, free_port  # noqa: F401 (used by other test packages)
 
 MODERN = "2026-07-28"
@@ -51,7 +51,7 @@ def person(django_user_model):
 
 @pytest.fixture
 def token(person) -> str:
-    return create_personal_access_token_for_tests(user=person)
+    return make_personal_access_token(person)
 
 
 def bearer(token: str) -> dict[str, str]:

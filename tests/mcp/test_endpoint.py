@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from mcpgateway.models import McpSession
-from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, mcp_client, rpc
+from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, mcp_client, rpc
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -102,9 +102,9 @@ def test_protected_resource_metadata_names_the_gateway(gateway, path):
 
 
 @pytest.mark.parametrize("version", [LEGACY, MODERN])
-def test_progress_streams_over_sse_as_it_happens(gateway, version):
+def test_progress_streams_over_sse_as_it_happens(gateway, token, version):
     """The bridge must not buffer an SSE reply: each progress event arrives when it is sent."""
-    headers = {**POST_HEADERS}
+    headers = {**POST_HEADERS, **bearer(token)}
     body = rpc("tools/call", {"name": "test_slow_progress", "arguments": {"steps": 3, "delay": 0.5},
                               "_meta": {"progressToken": "p1"}})
     url = f"{gateway}/mcp-conformance"
@@ -112,7 +112,7 @@ def test_progress_streams_over_sse_as_it_happens(gateway, version):
         init = httpx.post(url, json=rpc("initialize", {"protocolVersion": LEGACY, "capabilities": {},
                                                         "clientInfo": {"name": "t", "version": "1"}}), headers=headers)
         assert init.status_code == 200, init.text
-        headers["MCP-Protocol-Version"] = LEGACY
+        headers.update({"MCP-Protocol-Version": LEGACY, "Mcp-Session-Id": init.headers["mcp-session-id"]})
     else:
         headers.update({"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "test_slow_progress"})
         body["params"]["_meta"].update({

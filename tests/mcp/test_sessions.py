@@ -6,9 +6,9 @@ import asyncio
 import httpx
 import pytest
 
-from mcpgateway.mcp.auth import create_personal_access_token_for_tests
 from mcpgateway.models import McpSession
 from mcpgateway.sessions import sessions_revoke
+from tests.conftest import make_personal_access_token
 from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, legacy_call, legacy_session, mcp_client, reply_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_the_session_is_bound_to_its_user(gateway_workers, token, django_user_mo
     first, second = gateway_workers
     session_id = legacy_session(first, token)
     stranger = django_user_model.objects.create_user(username="sam", password="another long password")
-    stranger_token = create_personal_access_token_for_tests(user=stranger)
+    stranger_token = make_personal_access_token(stranger)
 
     for base in (first, second):
         response = legacy_call(base, stranger_token, session_id, "tools/list", {})

@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 
-from mcpgateway.mcp.auth import create_personal_access_token_for_tests
 from mcpgateway.models import McpSession
-from tests.conftest import make_grant
+from tests.conftest import make_grant, make_personal_access_token
 from tests.mcp.conftest import LEGACY, MODERN, mcp_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -33,7 +32,7 @@ async def call(url, token, mode, work):
 @pytest.mark.parametrize("mode", MODES)
 def test_read_and_write_tools_change_spotify(spotify_gateway, emulator, person, mode):
     make_grant(emulator, person, spotify_user_id="alice")
-    token = create_personal_access_token_for_tests(user=person)
+    token = make_personal_access_token(person)
 
     async def work(client):
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
@@ -62,7 +61,7 @@ def test_read_and_write_tools_change_spotify(spotify_gateway, emulator, person, 
 @pytest.mark.parametrize("mode", MODES)
 def test_spotify_problems_are_tool_errors_a_person_can_act_on(spotify_gateway, emulator, person, mode):
     make_grant(emulator, person, spotify_user_id="bob")  # Premium, devices, none active
-    token = create_personal_access_token_for_tests(user=person)
+    token = make_personal_access_token(person)
 
     result = asyncio.run(call(spotify_gateway, token, mode, lambda c: c.call_tool("start_playback", {})))
 
@@ -75,7 +74,7 @@ def test_spotify_problems_are_tool_errors_a_person_can_act_on(spotify_gateway, e
 @pytest.mark.parametrize("mode", MODES)
 def test_a_read_only_token_sees_only_read_tools(spotify_gateway, emulator, person, mode):
     make_grant(emulator, person, spotify_user_id="alice")
-    token = create_personal_access_token_for_tests(user=person, scopes={"spotify:read"})
+    token = make_personal_access_token(person, scopes={"spotify:read"})
 
     async def work(client):
         listed = {tool.name for tool in (await client.list_tools()).tools}
@@ -91,7 +90,7 @@ def test_a_read_only_token_sees_only_read_tools(spotify_gateway, emulator, perso
 
 
 def test_without_a_spotify_connection_tools_say_how_to_connect(spotify_gateway, emulator, person):
-    token = create_personal_access_token_for_tests(user=person)
+    token = make_personal_access_token(person)
     result = asyncio.run(call(spotify_gateway, token, MODERN, lambda c: c.call_tool("get_currently_playing", {})))
     assert result.is_error
     assert f"{spotify_gateway}/" in text_of(result)
@@ -101,7 +100,7 @@ def test_a_disconnect_reaches_a_worker_that_cached_the_grant(spotify_gateway, em
     from mcpgateway.spotify.services import grant_disconnect
 
     grant, _ = make_grant(emulator, person, spotify_user_id="alice")
-    token = create_personal_access_token_for_tests(user=person)
+    token = make_personal_access_token(person)
     playing = lambda c: c.call_tool("get_currently_playing", {})  # noqa: E731
     assert not asyncio.run(call(spotify_gateway, token, MODERN, playing)).is_error  # the worker caches the grant
 

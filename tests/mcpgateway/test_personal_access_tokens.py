@@ -8,16 +8,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
-from mcpgateway.mcp.auth import (
-    authenticate_bearer,
-    clear_verification_cache,
-    create_personal_access_token_for_tests,
-    personal_access_token_revoke,
-    token_digest,
-)
+from mcpgateway.mcp.auth import authenticate_bearer, personal_access_token_revoke, token_digest
 from mcpgateway.models import PersonalAccessToken
-from mcpgateway.revocation import current_revocation_epoch_sync
+from mcpgateway.revocation import bump_revocation_epoch, current_revocation_epoch_sync
 from mcpgateway.scopes import ALL_SCOPES
+from tests.conftest import make_personal_access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 verify = async_to_sync(authenticate_bearer)
@@ -25,9 +20,8 @@ verify = async_to_sync(authenticate_bearer)
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    clear_verification_cache()
-    yield
-    clear_verification_cache()
+    # Tokens verified by earlier tests (their rows are gone) must not be served from the cache.
+    bump_revocation_epoch()
 
 
 @pytest.fixture
@@ -65,7 +59,7 @@ def test_bad_token_requests_explain_and_create_nothing(signed_in, form, problem)
 
 
 def test_a_valid_token_authenticates_its_owner_with_its_scopes(person):
-    plaintext = create_personal_access_token_for_tests(user=person, scopes={"spotify:read"})
+    plaintext = make_personal_access_token(person, scopes={"spotify:read"})
     principal = verify(plaintext)
     assert principal.user_id == person.pk and principal.username == "pat"
     assert principal.scopes == {"spotify:read"} and principal.kind == "pat" and principal.audience is None
@@ -73,12 +67,12 @@ def test_a_valid_token_authenticates_its_owner_with_its_scopes(person):
 
 @pytest.mark.parametrize("token", ["", "smgp_unknown", "x" * 600])
 def test_unknown_tokens_are_refused(person, token):
-    create_personal_access_token_for_tests(user=person)
+    make_personal_access_token(person)
     assert verify(token) is None
 
 
 def test_revocation_bites_at_the_next_request_even_when_cached(person):
-    plaintext = create_personal_access_token_for_tests(user=person)
+    plaintext = make_personal_access_token(person)
     assert verify(plaintext) is not None  # now cached in this process
     epoch = current_revocation_epoch_sync()
     personal_access_token_revoke(token=PersonalAccessToken.objects.get(user=person))
@@ -87,7 +81,7 @@ def test_revocation_bites_at_the_next_request_even_when_cached(person):
 
 
 def test_revoking_from_the_dashboard(signed_in, person):
-    plaintext = create_personal_access_token_for_tests(user=person)
+    plaintext = make_personal_access_token(person)
     pat = PersonalAccessToken.objects.get(user=person)
     signed_in.post(f"/tokens/{pat.pk}/revoke")
     assert verify(plaintext) is None
@@ -97,20 +91,20 @@ def test_revoking_from_the_dashboard(signed_in, person):
 
 def test_someone_elses_token_cannot_be_revoked(signed_in, django_user_model):
     other = django_user_model.objects.create_user(username="other")
-    plaintext = create_personal_access_token_for_tests(user=other)
+    plaintext = make_personal_access_token(other)
     pat = PersonalAccessToken.objects.get(user=other)
     assert signed_in.post(f"/tokens/{pat.pk}/revoke").status_code == 404
     assert verify(plaintext) is not None
 
 
 def test_an_expired_token_is_refused(person):
-    plaintext = create_personal_access_token_for_tests(user=person)
+    plaintext = make_personal_access_token(person)
     PersonalAccessToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert verify(plaintext) is None
 
 
 def test_a_deactivated_persons_token_is_refused_even_when_cached(person):
-    plaintext = create_personal_access_token_for_tests(user=person)
+    plaintext = make_personal_access_token(person)
     assert verify(plaintext) is not None
     person.is_active = False
     person.save()
@@ -118,10 +112,10 @@ def test_a_deactivated_persons_token_is_refused_even_when_cached(person):
 
 
 def test_last_used_is_recorded(person):
-    plaintext = create_personal_access_token_for_tests(user=person)
+    plaintext = make_personal_access_token(person)
     verify(plaintext)
     assert PersonalAccessToken.objects.get(user=person).last_used_at is not None
 
 
 def test_all_scopes_by_default(person):
-    assert verify(create_personal_access_token_for_tests(user=person)).scopes == ALL_SCOPES
+    assert verify(make_personal_access_token(person)).scopes == ALL_SCOPES

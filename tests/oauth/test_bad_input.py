@@ -9,8 +9,9 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
-from mcpgateway.mcp.auth import authenticate_bearer, clear_verification_cache
+from mcpgateway.mcp.auth import authenticate_bearer
 from mcpgateway.models import OAuthAuthorization
+from mcpgateway.revocation import bump_revocation_epoch
 from tests.oauth.conftest import (
     REDIRECT_URI, approve, authorize_url, exchange, make_client, pkce_pair, redirect_query, refresh, tokens_for,
 )
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def principal_of(token):
-    clear_verification_cache()
+    bump_revocation_epoch()  # verify afresh, not from this process's cache
     return asyncio.run(authenticate_bearer(token))
 
 

@@ -6,15 +6,16 @@ import re
 import pytest
 from django.conf import settings
 
-from mcpgateway.mcp.auth import authenticate_bearer, clear_verification_cache
+from mcpgateway.mcp.auth import authenticate_bearer
 from mcpgateway.models import McpSession, OAuthAuthorization
+from mcpgateway.revocation import bump_revocation_epoch
 from tests.oauth.conftest import approve, authorize_url, exchange, pkce_pair, redirect_query, tokens_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def principal_of(token):
-    clear_verification_cache()
+    bump_revocation_epoch()  # verify afresh, not from this process's cache
     return asyncio.run(authenticate_bearer(token))
 
 

@@ -12,14 +12,15 @@ from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import RefreshToken
 
-from mcpgateway.mcp.auth import authenticate_bearer, clear_verification_cache
+from mcpgateway.mcp.auth import authenticate_bearer
+from mcpgateway.revocation import bump_revocation_epoch
 from tests.oauth.conftest import refresh, tokens_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def principal_of(token):
-    clear_verification_cache()
+    bump_revocation_epoch()  # verify afresh, not from this process's cache
     return asyncio.run(authenticate_bearer(token))
 
 

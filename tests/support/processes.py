@@ -14,6 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 
+# The test suite's settings (pytest's too): the product's plus test-only endpoints.
+TEST_SETTINGS_MODULE = "config.settings_test"
+
+
 def test_database_url(name: str | None = None) -> str:
     """A DATABASE_URL for the database this test run uses (the test database, not the real one), or
     for the PostgreSQL database `name` on the same server, as the same user."""
@@ -31,6 +35,7 @@ def gateway_env(**extra: str) -> dict[str, str]:
     """Environment for a gateway process that shares this test's database and Spotify settings."""
     env = dict(os.environ)
     env.update(
+        DJANGO_SETTINGS_MODULE=TEST_SETTINGS_MODULE,
         DATABASE_URL=test_database_url(),
         SPOTIFY_CLIENT_ID=settings.SPOTIFY_CLIENT_ID,
         SPOTIFY_ACCOUNTS_URL=settings.SPOTIFY_ACCOUNTS_URL,
@@ -62,7 +67,6 @@ class GatewayProcesses:
             PUBLIC_BASE_URL=extra.pop("PUBLIC_BASE_URL", base),
             # The revocation epoch file lives here: this test process and the workers share it.
             VAR_DIR=str(settings.VAR_DIR),
-            MCP_CONFORMANCE_FIXTURE="1",
             **extra,
         )
         server = subprocess.Popen(

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 sys.path.insert(0, os.getcwd())
 
 import django  # noqa: E402

@@ -1,5 +1,6 @@
-"""Fixtures for the Spotify tools: an in-process MCPServer with the tools, called through the SDK's
-own in-memory `Client` as one person, against the emulator.
+"""Fixtures for the Spotify tools: the gateway's own MCP server (`build_server()`, with its tool
+access rule), called in-process through the SDK's in-memory `Client` as one person, against the
+emulator.
 
 Every request the tools send to Spotify during a test is recorded and, after the test, checked
 against Spotify's OpenAPI description (tests/tools/openapi_requests.py).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -19,7 +21,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 
 from mcpgateway.mcp.auth import Principal
-from mcpgateway.mcp.tools import access, register_tools
+from mcpgateway.mcp.context import SCOPE_PRINCIPAL
+from mcpgateway.mcp.server import build_server
 from mcpgateway.scopes import ALL_SCOPES
 from mcpgateway.spotify import transport
 from tests.conftest import make_grant
@@ -96,12 +99,17 @@ def principal(person) -> Principal:
     return Principal(user_id=person.pk, username=person.username, scopes=frozenset(ALL_SCOPES), credential_id="pat:1", kind="pat", audience=None)
 
 
+async def as_calling_principal(ctx, call_next):
+    """Over HTTP the bridge puts the principal in the request's ASGI scope; in memory there is no
+    HTTP request, so this outermost middleware gives each request one, holding the caller's."""
+    ctx.request = SimpleNamespace(scope={SCOPE_PRINCIPAL: _calling["principal"]})
+    return await call_next(ctx)
+
+
 @pytest.fixture
-def tools(monkeypatch, principal) -> ToolCaller:
-    server = MCPServer("spotify-tools-under-test")
-    register_tools(server)
-    # The bridge puts the principal in the request scope; here the calling ToolCaller hands it over.
-    monkeypatch.setattr(access, "principal_of", lambda ctx: _calling["principal"])
+def tools(principal) -> ToolCaller:
+    server = build_server()
+    server.middleware.insert(0, as_calling_principal)
     return ToolCaller(server, principal)
 
 

@@ -1,11 +1,14 @@
-"""What each tool needs, how it is declared to the server, and the Web API operations behind it."""
+"""What each tool needs, what the server lets a caller see accordingly, and the Web API operations
+behind it."""
 
 import asyncio
 
+import pytest
 from mcp.server.mcpserver import MCPServer
 
-from mcpgateway.mcp.server import tool_access
-from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, register_tools, tool_allowed
+from mcpgateway.mcp.access import Allowed, Refusal, tool_access
+from mcpgateway.mcp.auth import Principal
+from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, TOOLS, register_tools
 from mcpgateway.scopes import ALL_SCOPES, SCOPE_PLAYBACK, SCOPE_READ
 from mcpgateway.spotify.accounts import SPOTIFY_SCOPES
 from mcpgateway.spotify.webapi import OPERATIONS
@@ -39,17 +42,19 @@ def test_every_tool_is_typed_described_and_annotated():
         assert len(tool.description) >= 30 and tool.title, tool.name
         hints = tool.annotations
         assert hints.open_world_hint is True and hints.read_only_hint is not None, tool.name
-        assert hints.read_only_hint == all(OPERATIONS[op].method == "GET" for op in TOOL_REQUIREMENTS[tool.name].operations), tool.name
+        assert hints.read_only_hint == all(OPERATIONS[op].method == "GET" for op in TOOLS[tool.name].operations), tool.name
     assert tools["remove_playlist_items"].annotations.destructive_hint is True
     assert tools["add_to_queue"].annotations.idempotent_hint is False
 
 
-def test_requirements_are_declared_to_the_server():
-    server, _ = _listed()
-    declared = tool_access(server).requirements
-    for name, requirement in TOOL_REQUIREMENTS.items():
-        assert declared[name].gateway_scopes == {requirement.gateway_scope}
-        assert declared[name].spotify_scopes == requirement.spotify_scopes
+@pytest.mark.django_db(transaction=True)
+def test_the_server_lists_the_tools_the_callers_scopes_allow(tools, alice):
+    """Through the gateway's own server (build_server): a read-only token sees the read tools only."""
+    reader = tools.with_scopes(SCOPE_READ)
+    listed = {tool.name for tool in reader.session(lambda client: client.list_tools()).tools}
+    readable = {name for name, requirement in TOOL_REQUIREMENTS.items() if requirement.gateway_scopes == {SCOPE_READ}}
+    assert listed == readable | {"get_gateway_identity"}
+    assert "pause_playback" not in listed and "search" in listed
 
 
 def test_requirements_come_from_the_operations_called():
@@ -57,16 +62,21 @@ def test_requirements_come_from_the_operations_called():
     assert TOOL_REQUIREMENTS["get_queue"].spotify_scopes == {"user-read-currently-playing", "user-read-playback-state"}
     assert TOOL_REQUIREMENTS["search"].spotify_scopes == frozenset()
     for requirement in TOOL_REQUIREMENTS.values():
-        assert requirement.gateway_scope in ALL_SCOPES
+        assert len(requirement.gateway_scopes) == 1 and requirement.gateway_scopes <= ALL_SCOPES
         # The gateway asks for every scope a tool needs when a person connects Spotify.
         assert requirement.spotify_scopes <= set(SPOTIFY_SCOPES)
 
 
-def test_tool_allowed():
-    every = set(SPOTIFY_SCOPES)
-    assert tool_allowed("pause_playback", gateway_scopes={SCOPE_PLAYBACK}, spotify_scopes=every)
-    assert not tool_allowed("pause_playback", gateway_scopes={SCOPE_READ}, spotify_scopes=every)
-    assert not tool_allowed("pause_playback", gateway_scopes=ALL_SCOPES, spotify_scopes=every - {"user-modify-playback-state"})
-    assert tool_allowed("search", gateway_scopes={SCOPE_READ}, spotify_scopes=set())
-    assert not tool_allowed("get_queue", gateway_scopes={SCOPE_READ}, spotify_scopes={"user-read-playback-state"})
-    assert not tool_allowed("no_such_tool", gateway_scopes=ALL_SCOPES, spotify_scopes=every)
+def test_tool_access_applies_each_tools_requirement():
+    every = frozenset(SPOTIFY_SCOPES)
+
+    def access(name, gateway_scopes, spotify_scopes):
+        caller = Principal(user_id=1, username="robin", scopes=frozenset(gateway_scopes), credential_id="pat:1", kind="pat", audience=None)
+        return tool_access(caller, spotify_scopes, TOOL_REQUIREMENTS[name], tool=name)
+
+    assert isinstance(access("pause_playback", {SCOPE_PLAYBACK}, every), Allowed)
+    assert access("pause_playback", {SCOPE_READ}, every).lacking == {SCOPE_PLAYBACK}
+    lacking_spotify = access("pause_playback", ALL_SCOPES, every - {"user-modify-playback-state"})
+    assert isinstance(lacking_spotify, Refusal) and lacking_spotify.reason == "spotify_scope"
+    assert isinstance(access("search", {SCOPE_READ}, frozenset()), Allowed)
+    assert access("get_queue", {SCOPE_READ}, frozenset({"user-read-playback-state"})).lacking == {"user-read-currently-playing"}

@@ -1,13 +1,13 @@
 """The Spotify tools `/mcp` offers.
 
-- `register_tools(server)` adds every tool to an `MCPServer` and declares what each needs with the
-  server's `tool_requires`, so the gateway hides and refuses tools the caller may not use.
-- `TOOL_REQUIREMENTS`: tool name -> `ToolRequirement` (gateway scope, Spotify scopes, the Web API
-  operations it calls).
-- `tool_allowed(name, gateway_scopes=..., spotify_scopes=...)`: the same decision as a predicate.
+- `register_tools(server)` adds every tool to an `MCPServer`.
+- `TOOL_REQUIREMENTS`: tool name -> `ToolRequirement` (mcpgateway.mcp.access), what the server's
+  `ToolAccessMiddleware` and the bridge's scope challenge enforce.
+- `TOOLS` (registry.py): each tool's declaration, including the Web API operations it calls.
 
 Tools live in modules by area (catalog, me, player, playlists, library); each is a typed function
-whose signature is its input schema and whose return model is its output schema.
+whose signature is its input schema and whose return model is its output schema, declared with
+`@spotify_tool(...)` (registry.py) next to it.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import inspect
 
 from mcp.server.mcpserver import MCPServer
 
+from mcpgateway.mcp.access import ToolRequirement
+
 from . import catalog, library, me, player, playlists  # noqa: F401 - importing declares the tools
 from .errors import reported_as_results
-from .registry import TOOLS, ToolRequirement, tool_allowed
+from .registry import TOOLS
 
 TOOL_REQUIREMENTS: dict[str, ToolRequirement] = {name: spec.requirement for name, spec in TOOLS.items()}
 
 
 def register_tools(server: MCPServer) -> None:
-    from mcpgateway.mcp.server import tool_requires
-
     for spec in TOOLS.values():
         server.add_tool(
             reported_as_results(spec.name, spec.fn),
@@ -34,9 +34,6 @@ def register_tools(server: MCPServer) -> None:
             description=inspect.cleandoc(spec.fn.__doc__ or ""),
             annotations=spec.annotations,
         )
-        tool_requires(
-            server, spec.name, gateway_scopes={spec.requirement.gateway_scope}, spotify_scopes=spec.requirement.spotify_scopes
-        )
 
 
-__all__ = ["TOOL_REQUIREMENTS", "ToolRequirement", "register_tools", "tool_allowed"]
+__all__ = ["TOOLS", "TOOL_REQUIREMENTS", "register_tools"]

@@ -10,7 +10,7 @@ from pydantic import Field
 from mcpgateway.scopes import SCOPE_READ
 from mcpgateway.spotify.webapi import ARTIST_ALBUMS_LIMIT_MAX, PAGE_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_OFFSET_MAX, AlbumGroup, SearchType
 
-from .access import spotify_for
+from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id
 from .registry import spotify_tool
@@ -52,7 +52,7 @@ async def search(
 
     Use it to turn a name into an id or URI before playing, queueing, saving or adding to a playlist.
     Each kind returns at most 10 results per call; page with `offset` (the answer's `next_offset`)."""
-    spotify = await spotify_for(ctx, "search")
+    spotify = await spotify_for(ctx)
     answer = await spotify.search(q=query, types=list(types), limit=limit, offset=offset)
     results = SearchResults()
     for kind in dict.fromkeys(types):
@@ -70,7 +70,7 @@ async def get_track(
     track_id: Annotated[IdOrUri, Field(description="The track's id, spotify:track:<id> URI or open.spotify.com link.")],
 ) -> Track:
     """Get one track: name, artists, album, duration and its URI (for playing, queueing, saving)."""
-    spotify = await spotify_for(ctx, "get_track")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="No track has that id on Spotify."):
         return Track.from_spotify(await spotify.track(track_id=spotify_id(track_id, "track", argument="track_id")))
 
@@ -81,7 +81,7 @@ async def get_album(
     album_id: Annotated[IdOrUri, Field(description="The album's id, spotify:album:<id> URI or open.spotify.com link.")],
 ) -> AlbumDetails:
     """Get one album: name, artists, release date, label and its first tracks (get_album_tracks pages through the rest)."""
-    spotify = await spotify_for(ctx, "get_album")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="No album has that id on Spotify."):
         return AlbumDetails.from_spotify(await spotify.album(album_id=spotify_id(album_id, "album", argument="album_id")))
 
@@ -94,7 +94,7 @@ async def get_album_tracks(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[Track]:
     """List an album's tracks in order, a page at a time."""
-    spotify = await spotify_for(ctx, "get_album_tracks")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="No album has that id on Spotify."):
         answer = await spotify.album_tracks(album_id=spotify_id(album_id, "album", argument="album_id"), limit=limit, offset=offset)
     return Page[Track].from_spotify(answer, lambda t: Track.from_spotify(t, with_album=False))
@@ -106,7 +106,7 @@ async def get_artist(
     artist_id: Annotated[IdOrUri, Field(description="The artist's id, spotify:artist:<id> URI or open.spotify.com link.")],
 ) -> Artist:
     """Get one artist: name, genres and URI (play the URI as a context to play the artist)."""
-    spotify = await spotify_for(ctx, "get_artist")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="No artist has that id on Spotify."):
         return Artist.from_spotify(await spotify.artist(artist_id=spotify_id(artist_id, "artist", argument="artist_id")))
 
@@ -123,7 +123,7 @@ async def get_artist_albums(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[Album]:
     """List an artist's albums and singles (the artist's discography), a page of at most 10 at a time."""
-    spotify = await spotify_for(ctx, "get_artist_albums")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="No artist has that id on Spotify."):
         answer = await spotify.artist_albums(
             artist_id=spotify_id(artist_id, "artist", argument="artist_id"),

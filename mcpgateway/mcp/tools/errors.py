@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from django.conf import settings
 from mcp_types import CallToolResult, TextContent
 
+from mcpgateway.mcp.access import dashboard_url
 from mcpgateway.spotify.transport import SpotifyError, SpotifyRateLimited, SpotifyUnavailable
 
 logger = logging.getLogger("mcpgateway.mcp.tools")
@@ -41,18 +41,25 @@ class ToolProblem(Exception):
         self.kind = kind
 
 
-def dashboard_url() -> str:
-    return f"{settings.PUBLIC_BASE_URL}/"
+def not_connected() -> ToolProblem:
+    return ToolProblem(
+        f"Spotify is not connected to your gateway account yet. Connect it at {dashboard_url()}, then try again.",
+        kind="not_connected",
+    )
+
+
+def needs_reconnect() -> ToolProblem:
+    return ToolProblem(
+        f"Your Spotify connection has expired or was revoked. Reconnect Spotify at {dashboard_url()} and try again.",
+        kind="needs_reconnect",
+    )
 
 
 def problem_from_grant(exc: Exception) -> ToolProblem:
     from mcpgateway.spotify.services import GrantNeedsReconnect
 
     if isinstance(exc, GrantNeedsReconnect):
-        return ToolProblem(
-            f"Your Spotify connection has expired or was revoked. Reconnect Spotify at {dashboard_url()} and try again.",
-            kind="needs_reconnect",
-        )
+        return needs_reconnect()
     retry = getattr(exc, "retry_after", None)
     when = f" in about {int(retry) + 1} seconds" if retry else " in a minute"
     return ToolProblem(

@@ -14,7 +14,7 @@ from pydantic import Field
 from mcpgateway.scopes import SCOPE_LIBRARY
 from mcpgateway.spotify.webapi import LIBRARY_URIS_MAX, PAGE_LIMIT_MAX
 
-from .access import spotify_for
+from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id, spotify_uris
 from .registry import spotify_tool
@@ -43,7 +43,7 @@ async def get_saved_tracks(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[SavedTrack]:
     """List the tracks this person saved (liked), most recently saved first."""
-    spotify = await spotify_for(ctx, "get_saved_tracks")
+    spotify = await spotify_for(ctx)
     answer = await spotify.saved_tracks(limit=limit, offset=offset)
 
     def convert(entry: dict) -> SavedTrack | None:
@@ -60,7 +60,7 @@ async def get_saved_albums(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[SavedAlbum]:
     """List the albums this person saved, most recently saved first."""
-    spotify = await spotify_for(ctx, "get_saved_albums")
+    spotify = await spotify_for(ctx)
     answer = await spotify.saved_albums(limit=limit, offset=offset)
 
     def convert(entry: dict) -> SavedAlbum | None:
@@ -74,7 +74,7 @@ async def get_saved_albums(
 async def save_to_library(ctx: Context, uris: LibraryUris) -> LibraryChange:
     """Save tracks (like them), albums, episodes, shows, audiobooks or playlists to this person's library. Saving twice is harmless."""
     items = spotify_uris(uris, LIBRARY_KINDS, argument="uris")
-    spotify = await spotify_for(ctx, "save_to_library")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="Spotify has nothing with one of those URIs."):
         await spotify.library_save(uris=items)
     return LibraryChange(uris=items, saved=True)
@@ -84,7 +84,7 @@ async def save_to_library(ctx: Context, uris: LibraryUris) -> LibraryChange:
 async def remove_from_library(ctx: Context, uris: LibraryUris) -> LibraryChange:
     """Remove tracks, albums, episodes, shows, audiobooks or playlists from this person's library (unlike, unsave)."""
     items = spotify_uris(uris, LIBRARY_KINDS, argument="uris")
-    spotify = await spotify_for(ctx, "remove_from_library")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found="Spotify has nothing with one of those URIs."):
         await spotify.library_remove(uris=items)
     return LibraryChange(uris=items, saved=False)
@@ -94,7 +94,7 @@ async def remove_from_library(ctx: Context, uris: LibraryUris) -> LibraryChange:
 async def check_library(ctx: Context, uris: LibraryUris) -> LibraryCheck:
     """Tell, for each URI, whether it is in this person's library (a saved track, album, episode, show, audiobook or playlist)."""
     items = spotify_uris(uris, LIBRARY_KINDS, argument="uris")
-    spotify = await spotify_for(ctx, "check_library")
+    spotify = await spotify_for(ctx)
     saved = await spotify.library_contains(uris=items)
     return LibraryCheck(items=[LibraryStatus(uri=uri, saved=s) for uri, s in zip(items, saved, strict=True)])
 
@@ -109,7 +109,7 @@ async def get_followed_artists(
 ) -> FollowedArtists:
     """List the artists this person follows, a page at a time (page with `after`)."""
     cursor = spotify_id(after, "artist", argument="after") if after else None
-    spotify = await spotify_for(ctx, "get_followed_artists")
+    spotify = await spotify_for(ctx)
     answer = await spotify.followed_artists(limit=limit, after=cursor)
     page = answer.get("artists") if isinstance(answer.get("artists"), dict) else {}
     artists = [Artist.from_spotify(a) for a in page.get("items") or [] if isinstance(a, dict)]

@@ -10,7 +10,7 @@ from pydantic import Field
 from mcpgateway.scopes import SCOPE_READ
 from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, TimeRange
 
-from .access import spotify_for
+from .spotify_account import spotify_for
 from .registry import spotify_tool
 from .schemas import Artist, Page, PlayedTrack, Profile, RecentlyPlayed, Track
 
@@ -22,7 +22,7 @@ async def get_my_profile(ctx: Context) -> Profile:
     """Get the connected Spotify account: user id, display name, country and subscription (premium or free).
 
     Playback control needs premium; check here when a playback tool reports it."""
-    spotify = await spotify_for(ctx, "get_my_profile")
+    spotify = await spotify_for(ctx)
     return Profile.from_spotify(await spotify.me())
 
 
@@ -36,7 +36,7 @@ async def get_recently_played(
     ] = None,
 ) -> RecentlyPlayed:
     """List the tracks this account played most recently, newest first (Spotify keeps about the last 50)."""
-    spotify = await spotify_for(ctx, "get_recently_played")
+    spotify = await spotify_for(ctx)
     answer = await spotify.recently_played(limit=limit, before=before)
     items = []
     for entry in answer.get("items") or []:
@@ -62,7 +62,7 @@ async def get_top_artists(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[Artist]:
     """List the artists this account listens to most, most listened first."""
-    spotify = await spotify_for(ctx, "get_top_artists")
+    spotify = await spotify_for(ctx)
     answer = await spotify.top_items(kind="artists", time_range=time_range, limit=limit, offset=offset)
     return Page[Artist].from_spotify(answer, Artist.from_spotify)
 
@@ -75,6 +75,6 @@ async def get_top_tracks(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[Track]:
     """List the tracks this account listens to most, most listened first."""
-    spotify = await spotify_for(ctx, "get_top_tracks")
+    spotify = await spotify_for(ctx)
     answer = await spotify.top_items(kind="tracks", time_range=time_range, limit=limit, offset=offset)
     return Page[Track].from_spotify(answer, Track.from_spotify)

@@ -17,7 +17,7 @@ from mcpgateway.scopes import SCOPE_PLAYBACK, SCOPE_READ
 from mcpgateway.spotify.transport import SpotifyError
 from mcpgateway.spotify.webapi import PLAYLIST_ITEMS_WRITE_MAX, RepeatState, SpotifyApi
 
-from .access import spotify_for
+from .spotify_account import spotify_for
 from .errors import ToolProblem, problem_from_spotify
 from .identifiers import device_id as checked_device_id
 from .identifiers import spotify_uri, spotify_uris
@@ -96,14 +96,14 @@ async def get_playback_state(ctx: Context) -> PlaybackState:
     """Get the full player state: whether something plays, the track or episode, progress, device, shuffle, repeat and context.
 
     `active` is false when no device is playing or paused."""
-    spotify = await spotify_for(ctx, "get_playback_state")
+    spotify = await spotify_for(ctx)
     return PlaybackState.from_spotify(await spotify.playback_state())
 
 
 @spotify_tool(scope=SCOPE_READ, operations=("get-the-users-currently-playing-track",), title="Now playing", read_only=True)
 async def get_currently_playing(ctx: Context) -> NowPlaying:
     """Get the track or episode playing now (or paused), with its progress. `item` is empty when nothing is playing."""
-    spotify = await spotify_for(ctx, "get_currently_playing")
+    spotify = await spotify_for(ctx)
     return NowPlaying.from_spotify(await spotify.currently_playing())
 
 
@@ -112,14 +112,14 @@ async def get_devices(ctx: Context) -> Devices:
     """List the devices where Spotify is open for this account (name, type, id, whether active, volume).
 
     Use an id as device_id to play on or transfer playback to that device."""
-    spotify = await spotify_for(ctx, "get_devices")
+    spotify = await spotify_for(ctx)
     return Devices(devices=[Device.from_spotify(d) for d in await spotify.devices()])
 
 
 @spotify_tool(scope=SCOPE_READ, operations=("get-queue",), title="Get the queue", read_only=True)
 async def get_queue(ctx: Context) -> Queue:
     """Get what is playing now and what plays next, in order (the queue, then the rest of the context)."""
-    spotify = await spotify_for(ctx, "get_queue")
+    spotify = await spotify_for(ctx)
     return Queue.from_spotify(await spotify.queue())
 
 
@@ -159,7 +159,7 @@ async def start_playback(
     if offset and context and not context.startswith(("spotify:album:", "spotify:playlist:")):
         raise ToolProblem("offset_uri works only with an album or playlist context.", kind="invalid_input")
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "start_playback")
+    spotify = await spotify_for(ctx)
     if context:
         done = f"Playing {context}."
     elif items:
@@ -176,7 +176,7 @@ async def start_playback(
 async def pause_playback(ctx: Context, device_id: DeviceId = None) -> PlayerAction:
     """Pause playback (start_playback with no arguments resumes it)."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "pause_playback")
+    spotify = await spotify_for(ctx)
     return await _player_command(
         spotify, spotify.pause(device_id=device), device_id=device, done="Paused.", already={"ALREADY_PAUSED": "It was already paused."}
     )
@@ -186,7 +186,7 @@ async def pause_playback(ctx: Context, device_id: DeviceId = None) -> PlayerActi
 async def skip_to_next(ctx: Context, device_id: DeviceId = None) -> PlayerAction:
     """Skip to the next track in the queue or context."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "skip_to_next")
+    spotify = await spotify_for(ctx)
     return await _player_command(spotify, spotify.next(device_id=device), device_id=device, done="Skipped to the next track.")
 
 
@@ -194,7 +194,7 @@ async def skip_to_next(ctx: Context, device_id: DeviceId = None) -> PlayerAction
 async def skip_to_previous(ctx: Context, device_id: DeviceId = None) -> PlayerAction:
     """Go back to the previous track in the queue or context."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "skip_to_previous")
+    spotify = await spotify_for(ctx)
     return await _player_command(spotify, spotify.previous(device_id=device), device_id=device, done="Went back to the previous track.")
 
 
@@ -206,7 +206,7 @@ async def seek_to_position(
 ) -> PlayerAction:
     """Jump to a position in the track playing now."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "seek_to_position")
+    spotify = await spotify_for(ctx)
     return await _player_command(
         spotify, spotify.seek(position_ms=position_ms, device_id=device), device_id=device, done=f"Moved to {position_ms // 1000} s."
     )
@@ -220,7 +220,7 @@ async def set_volume(
 ) -> PlayerAction:
     """Set the playback volume of the active device (or of device_id). Some devices do not allow it."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "set_volume")
+    spotify = await spotify_for(ctx)
     return await _player_command(
         spotify, spotify.set_volume(volume_percent=volume_percent, device_id=device), device_id=device, done=f"Volume set to {volume_percent}%."
     )
@@ -234,7 +234,7 @@ async def set_shuffle(
 ) -> PlayerAction:
     """Turn shuffle on or off: play the album, playlist or artist in random order, or in order again."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "set_shuffle")
+    spotify = await spotify_for(ctx)
     return await _player_command(
         spotify, spotify.set_shuffle(state=state, device_id=device), device_id=device, done=f"Shuffle {'on' if state else 'off'}."
     )
@@ -248,7 +248,7 @@ async def set_repeat_mode(
 ) -> PlayerAction:
     """Set repeat: the current track, the whole album or playlist (context), or off."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "set_repeat_mode")
+    spotify = await spotify_for(ctx)
     return await _player_command(spotify, spotify.set_repeat(state=state, device_id=device), device_id=device, done=f"Repeat set to {state}.")
 
 
@@ -262,7 +262,7 @@ async def transfer_playback(
 ) -> PlayerAction:
     """Move playback to another of the person's devices (e.g. from the phone to the living-room speaker)."""
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "transfer_playback")
+    spotify = await spotify_for(ctx)
     return await _player_command(
         spotify, spotify.transfer_playback(device_id=device, play=play), device_id=device, done=f"Playback moved to device {device}."
     )
@@ -277,5 +277,5 @@ async def add_to_queue(
     """Add a track or episode to the end of the queue, to play after what is queued already."""
     item = spotify_uri(uri, PLAYABLE, argument="uri")
     device = checked_device_id(device_id)
-    spotify = await spotify_for(ctx, "add_to_queue")
+    spotify = await spotify_for(ctx)
     return await _player_command(spotify, spotify.add_to_queue(uri=item, device_id=device), device_id=device, done=f"Queued {item}.")

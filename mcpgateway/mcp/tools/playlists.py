@@ -14,7 +14,7 @@ from pydantic import Field
 from mcpgateway.scopes import SCOPE_PLAYLISTS
 from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, PLAYLIST_DESCRIPTION_MAX, PLAYLIST_ITEMS_WRITE_MAX, PLAYLIST_NAME_MAX
 
-from .access import spotify_for
+from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id, spotify_uris
 from .registry import spotify_tool
@@ -51,7 +51,7 @@ async def list_my_playlists(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[Playlist]:
     """List the playlists in this person's library: their own and those they follow (owner tells which)."""
-    spotify = await spotify_for(ctx, "list_my_playlists")
+    spotify = await spotify_for(ctx)
     return Page[Playlist].from_spotify(await spotify.my_playlists(limit=limit, offset=offset), Playlist.from_spotify)
 
 
@@ -60,7 +60,7 @@ async def get_playlist(ctx: Context, playlist_id: PlaylistId) -> Playlist:
     """Get a playlist's details: name, description, owner, public/collaborative, number of items and snapshot_id.
 
     List its items with get_playlist_items."""
-    spotify = await spotify_for(ctx, "get_playlist")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND):
         return Playlist.from_spotify(await spotify.playlist(playlist_id=_playlist_id(playlist_id)))
 
@@ -73,7 +73,7 @@ async def get_playlist_items(
     offset: Annotated[int, Field(ge=0, description="Use next_offset from a previous answer.")] = 0,
 ) -> Page[PlaylistItem]:
     """List a playlist's tracks and episodes in order, with their positions (for reorder_playlist_items), a page at a time."""
-    spotify = await spotify_for(ctx, "get_playlist_items")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND, forbidden="Spotify lets apps list the items only of playlists you own or collaborate on."):
         answer = await spotify.playlist_items(playlist_id=_playlist_id(playlist_id), limit=limit, offset=offset)
     page = Page[PlaylistItem].from_spotify(answer, lambda _: None)
@@ -99,7 +99,7 @@ async def create_playlist(
     collaborative: Annotated[bool, Field(description="Others the person invites may edit it (must be private).")] = False,
 ) -> Playlist:
     """Create a new, empty playlist in this person's account; add items with add_playlist_items using the returned id."""
-    spotify = await spotify_for(ctx, "create_playlist")
+    spotify = await spotify_for(ctx)
     with spotify_errors():
         answer = await spotify.create_playlist(name=name, description=description, public=public, collaborative=collaborative)
     return Playlist.from_spotify(answer or {})
@@ -118,7 +118,7 @@ async def update_playlist_details(
 ) -> PlaylistChange:
     """Rename a playlist you own, or change its description, public or collaborative setting; omitted fields stay as they are."""
     pid = _playlist_id(playlist_id)
-    spotify = await spotify_for(ctx, "update_playlist_details")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND, forbidden=NOT_OWNER):
         await spotify.change_playlist_details(playlist_id=pid, name=name, description=description, public=public, collaborative=collaborative)
     return PlaylistChange(playlist_id=pid)
@@ -134,7 +134,7 @@ async def add_playlist_items(
     """Add tracks or episodes to a playlist you own or collaborate on (appended, or inserted at `position`)."""
     pid = _playlist_id(playlist_id)
     items = spotify_uris(uris, PLAYABLE, argument="uris")
-    spotify = await spotify_for(ctx, "add_playlist_items")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND, forbidden=NOT_OWNER):
         answer = await spotify.add_playlist_items(playlist_id=pid, uris=items, position=position)
     return PlaylistChange(playlist_id=pid, snapshot_id=(answer or {}).get("snapshot_id"))
@@ -145,7 +145,7 @@ async def remove_playlist_items(ctx: Context, playlist_id: PlaylistId, uris: Ite
     """Remove tracks or episodes from a playlist you own or collaborate on. Every occurrence of each URI is removed."""
     pid = _playlist_id(playlist_id)
     items = spotify_uris(uris, PLAYABLE, argument="uris")
-    spotify = await spotify_for(ctx, "remove_playlist_items")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND, forbidden=NOT_OWNER):
         answer = await spotify.remove_playlist_items(playlist_id=pid, uris=items, snapshot_id=snapshot_id)
     return PlaylistChange(playlist_id=pid, snapshot_id=(answer or {}).get("snapshot_id"))
@@ -166,7 +166,7 @@ async def reorder_playlist_items(
 
     Example: to move the item at position 5 to the top, range_start=5, insert_before=0."""
     pid = _playlist_id(playlist_id)
-    spotify = await spotify_for(ctx, "reorder_playlist_items")
+    spotify = await spotify_for(ctx)
     with spotify_errors(not_found=NOT_FOUND, forbidden=NOT_OWNER):
         answer = await spotify.reorder_playlist_items(
             playlist_id=pid, range_start=range_start, insert_before=insert_before, range_length=range_length, snapshot_id=snapshot_id

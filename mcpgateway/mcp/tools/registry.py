@@ -14,18 +14,9 @@ from typing import Any
 
 from mcp_types import ToolAnnotations
 
+from mcpgateway.mcp.access import ToolRequirement
 from mcpgateway.scopes import ALL_SCOPES
 from mcpgateway.spotify.webapi import OPERATIONS
-
-
-@dataclass(frozen=True)
-class ToolRequirement:
-    """A tool is usable when the credential has `gateway_scope` and the person's Spotify grant has
-    every scope in `spotify_scopes`."""
-
-    gateway_scope: str
-    spotify_scopes: frozenset[str]
-    operations: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -35,6 +26,7 @@ class SpotifyToolSpec:
     title: str
     annotations: ToolAnnotations
     requirement: ToolRequirement
+    operations: tuple[str, ...]  # the Web API operations it calls; `requirement` follows from them
 
 
 TOOLS: dict[str, SpotifyToolSpec] = {}
@@ -48,11 +40,10 @@ def spotify_tool(
     read_only: bool,
     destructive: bool = False,
     idempotent: bool = False,
-    name: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Declare a Spotify tool. `destructive` and `idempotent` are ignored for read-only tools (the
-    MCP spec gives them meaning only when readOnlyHint is false); every tool is open-world: it acts
-    on Spotify."""
+    """Declare a Spotify tool, named after its function. `destructive` and `idempotent` are ignored
+    for read-only tools (the MCP spec gives them meaning only when readOnlyHint is false); every
+    tool is open-world: it acts on Spotify."""
     if scope not in ALL_SCOPES:
         raise ValueError(f"Unknown gateway scope {scope!r}")
     unknown = [op for op in operations if op not in OPERATIONS]
@@ -60,10 +51,8 @@ def spotify_tool(
         raise ValueError(f"Unknown Spotify operations {unknown}")
 
     def decorator(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        tool_name = name or fn.__name__
-        if tool_name in TOOLS:
-            raise ValueError(f"Tool {tool_name!r} declared twice")
-        spotify_scopes = frozenset().union(*(OPERATIONS[op].scopes for op in operations))
+        if fn.__name__ in TOOLS:
+            raise ValueError(f"Tool {fn.__name__!r} declared twice")
         annotations = ToolAnnotations(
             title=title,
             read_only_hint=read_only,
@@ -71,23 +60,17 @@ def spotify_tool(
             idempotent_hint=True if read_only else idempotent,
             open_world_hint=True,
         )
-        TOOLS[tool_name] = SpotifyToolSpec(
+        TOOLS[fn.__name__] = SpotifyToolSpec(
             fn=fn,
-            name=tool_name,
+            name=fn.__name__,
             title=title,
             annotations=annotations,
-            requirement=ToolRequirement(gateway_scope=scope, spotify_scopes=spotify_scopes, operations=tuple(operations)),
+            requirement=ToolRequirement(
+                gateway_scopes=frozenset({scope}),
+                spotify_scopes=frozenset().union(*(OPERATIONS[op].scopes for op in operations)),
+            ),
+            operations=tuple(operations),
         )
         return fn
 
     return decorator
-
-
-def tool_allowed(name: str, *, gateway_scopes, spotify_scopes) -> bool:
-    """Whether a caller with these gateway scopes (the credential's) and Spotify scopes (the
-    person's grant's) may see and call tool `name`. Unknown tools are not allowed."""
-    spec = TOOLS.get(name)
-    if spec is None:
-        return False
-    requirement = spec.requirement
-    return requirement.gateway_scope in set(gateway_scopes) and requirement.spotify_scopes <= set(spotify_scopes)

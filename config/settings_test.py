@@ -1,0 +1,13 @@
+"""Settings for the test suite: the product's settings (config/settings.py) plus test-only knobs.
+
+pytest uses this module (pyproject.toml), and so do the gateway and Celery processes the tests start
+(tests/support/processes.py). Nothing outside tests/ refers to it.
+"""
+
+from config.settings import *  # noqa: F403
+from config.settings import env
+
+# The official MCP conformance suite's fixture server, served through the gateway's own bridge.
+MCP_EXTRA_ENDPOINTS = {"/mcp-conformance": "tests.conformance.fixture_server.conformance_endpoint"}
+# The suite sends no token: its requests act as this personal access token's owner.
+MCP_CONFORMANCE_TOKEN = env("MCP_CONFORMANCE_TOKEN")

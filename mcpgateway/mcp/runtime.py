@@ -1,0 +1,170 @@
+"""The `mcp` SDK's Streamable HTTP handling, run inside Django.
+
+Django runs no ASGI lifespan, so the SDK's session manager (and its task group) is started lazily,
+once per event loop, in a task of its own with a fresh `contextvars.Context()` (nothing of the
+first request leaks into it). The SDK runs in stateless mode: the gateway owns the sessions
+(mcpgateway.mcp.session_tracking).
+
+The SDK never sees Django's `receive`: Django has read the body already and listens for the
+disconnect itself; the SDK gets the body and learns of a disconnect when Django cancels us. Its
+`send` messages become an `HttpResponse` (complete replies) or a `StreamingHttpResponse` (SSE,
+streamed as the SDK writes it: progress arrives as it happens).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.mcpserver import MCPServer
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+from mcpgateway.mcp.responses import internal_error, sdk_reply
+from mcpgateway.mcp.transport_security import sdk_transport_security
+
+logger = logging.getLogger(__name__)
+
+_END = object()
+
+# Called with the SDK's `http.response.start` message before it is sent on; may add headers.
+ResponseStartHook = Callable[[dict], Awaitable[None]]
+
+
+@dataclass
+class _LoopRuntime:
+    manager: StreamableHTTPSessionManager
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    error: BaseException | None = None
+    task: asyncio.Task | None = None
+
+    async def run(self) -> None:
+        try:
+            async with self.manager.run():
+                self.ready.set()
+                await asyncio.Event().wait()  # until the loop ends and cancels us
+        except BaseException as exc:  # noqa: BLE001 - reported to every waiting request
+            self.error = exc
+            self.ready.set()
+            raise
+
+
+class SdkRuntime:
+    """One MCP server (built by `server_factory` once per event loop) behind the SDK's session manager."""
+
+    def __init__(self, server_factory: Callable[[], MCPServer]):
+        self.server_factory = server_factory
+        self._runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopRuntime] = weakref.WeakKeyDictionary()
+
+    async def session_manager(self) -> StreamableHTTPSessionManager:
+        loop = asyncio.get_running_loop()
+        runtime = self._runtimes.get(loop)
+        if runtime is None:
+            server = self.server_factory()
+            manager = StreamableHTTPSessionManager(
+                app=server._lowlevel_server,  # the SDK's own streamable_http_app() passes the same object
+                json_response=settings.MCP_JSON_RESPONSE,
+                stateless=True,
+                security_settings=sdk_transport_security(),
+                max_request_body_size=settings.MCP_MAX_REQUEST_BODY_BYTES,
+            )
+            runtime = self._runtimes[loop] = _LoopRuntime(manager)
+            # A fresh Context: the task group outlives this request and must not carry its
+            # context variables (or a tracing span) into every later request's handlers.
+            runtime.task = loop.create_task(runtime.run(), context=contextvars.Context())
+        if not runtime.ready.is_set():
+            await runtime.ready.wait()
+        if runtime.error is not None:
+            raise RuntimeError("The MCP session manager did not start") from runtime.error
+        return runtime.manager
+
+    async def forward(self, scope: dict, body: bytes, on_response_start: ResponseStartHook | None) -> HttpResponse:
+        """Hand the request (its ASGI `scope` and the body Django read) to the SDK; its reply."""
+        manager = await self.session_manager()
+        messages: asyncio.Queue = asyncio.Queue()
+        disconnected = asyncio.Event()
+        body_sent = False
+
+        async def receive() -> dict:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start" and on_response_start is not None:
+                await on_response_start(message)
+            messages.put_nowait(message)
+
+        user = scope.get("user")
+
+        async def run() -> None:
+            if isinstance(user, AuthenticatedUser):
+                auth_context_var.set(user)  # the SDK's get_access_token() works in handlers
+            try:
+                await manager.handle_request(scope, receive, send)
+            except Exception:
+                logger.exception("The MCP SDK failed on a request")
+            finally:
+                messages.put_nowait(_END)
+
+        task = asyncio.get_running_loop().create_task(run())
+        try:
+            start = await messages.get()
+            if start is _END:
+                return internal_error()
+            first = await messages.get()
+            if first is _END or first.get("type") != "http.response.body":
+                first = {"type": "http.response.body", "body": b"", "more_body": False}
+        except BaseException:
+            disconnected.set()
+            task.cancel()
+            raise
+
+        status, headers = start["status"], _header_list(start.get("headers", []))
+        if not first.get("more_body", False):
+            disconnected.set()
+            await task
+            return sdk_reply(status, headers, first.get("body", b""))
+
+        response = StreamingHttpResponse(_stream(first.get("body", b""), messages, disconnected, task), status=status)
+        del response["Content-Type"]
+        for name, value in headers:
+            response[name] = value
+        return response
+
+
+def _header_list(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+
+
+async def _stream(first: bytes, messages: asyncio.Queue, disconnected: asyncio.Event, task: asyncio.Task) -> AsyncIterator[bytes]:
+    try:
+        if first:
+            yield first
+        while True:
+            message = await messages.get()
+            if message is _END:
+                return
+            if message.get("type") != "http.response.body":
+                continue
+            if chunk := message.get("body", b""):
+                yield chunk
+            if not message.get("more_body", False):
+                return
+    finally:
+        # Normal end, or Django cancelled the response because the client went away: either way
+        # the SDK's request handling sees a disconnect. (On 2025-11-25 the tool itself runs in the
+        # SDK's task group and is not cancelled; on 2026-07-28 a dropped stream cancels it.)
+        disconnected.set()
+        if not task.done():
+            task.cancel()

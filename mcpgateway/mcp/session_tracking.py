@@ -1,0 +1,285 @@
+"""Sessions that belong to the gateway, not to one process (docs/mcp-endpoint.md):
+
+- 2025-11-25: the gateway mints the `Mcp-Session-Id` (an McpSession row) at a successful
+  `initialize` and checks it on every later request on whatever worker receives it; DELETE ends it.
+- 2026-07-28 (sessionless): one McpSession row per credential and client name (a "connection"),
+  so people and admins see and revoke these clients like sessions.
+
+`track_request` applies this to one /mcp request; the functions before it read and write the rows.
+Every worker keeps what it read in a small per-process cache together with the revocation epoch
+(mcpgateway.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
+the epoch, so every worker drops its cache at its next request and reads the row again: a request
+costs one epoch read, not a database query, and revocation still bites at once everywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from mcp_types import CLIENT_INFO_META_KEY
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+
+from mcpgateway.mcp.auth import Principal
+from mcpgateway.mcp.responses import authentication_required, bodiless, no_get_stream, session_id_missing, session_not_found
+from mcpgateway.mcp.runtime import ResponseStartHook
+from mcpgateway.models import McpSession
+from mcpgateway.revocation import EpochCache, bump_revocation_epoch
+
+CACHE_SIZE = 10_000
+_FIELDS = ("id", "user_id", "kind", "credential_id", "revoked_at", "ended_at", "expires_at", "last_seen_at")
+
+
+@dataclass
+class SessionState:
+    """What a worker remembers of one McpSession row."""
+
+    id: uuid.UUID
+    user_id: int
+    kind: str
+    credential_id: str
+    closed: bool  # revoked by someone, or ended by the client
+    revoked: bool
+    expires_at: datetime | None
+    last_seen_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        return not self.closed and (self.expires_at is None or self.expires_at > now)
+
+
+_cache = EpochCache(CACHE_SIZE)
+
+
+def _state(row: McpSession | dict) -> SessionState:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    return SessionState(
+        id=get("id"),
+        user_id=get("user_id"),
+        kind=get("kind"),
+        credential_id=get("credential_id"),
+        closed=get("revoked_at") is not None or get("ended_at") is not None,
+        revoked=get("revoked_at") is not None,
+        expires_at=get("expires_at"),
+        last_seen_at=get("last_seen_at"),
+    )
+
+
+def _clip(value: str | None, length: int) -> str:
+    return (value or "")[:length]
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What a request tells of the client behind it; people see it on the dashboard and in the admin."""
+
+    name: str = ""
+    version: str = ""
+    protocol_version: str = ""
+    user_agent: str = ""
+    ip_address: str | None = None
+
+    def row_fields(self) -> dict[str, str | None]:
+        """The McpSession columns of what is known (blank values are left out), clipped to fit."""
+        fields = {
+            "client_version": _clip(self.version, 100),
+            "protocol_version": _clip(self.protocol_version, 20),
+            "user_agent": _clip(self.user_agent, 500),
+            "ip_address": self.ip_address,
+        }
+        return {name: value for name, value in fields.items() if value}
+
+
+async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: str) -> SessionState:
+    """A new 2025-11-25 session, minted by the gateway at a successful `initialize`."""
+    now = timezone.now()
+    max_age = settings.MCP_SESSION_MAX_AGE_SECONDS
+    row = await McpSession.objects.acreate(
+        user_id=principal.user_id,
+        kind=McpSession.Kind.SESSION,
+        credential_id=principal.credential_id,
+        client_name=_clip(client.name, 255),
+        **client.row_fields(),
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=max_age) if max_age else None,
+    )
+    state = _state(row)
+    _cache.put(str(row.id), state, epoch)
+    return state
+
+
+async def mcp_session_find(*, session_id: str, principal: Principal, epoch: str) -> SessionState | None:
+    """The usable 2025-11-25 session `session_id` of this principal's user, or None.
+
+    A session of another user answers exactly like an unknown one (the caller sends 404 for both).
+    """
+    try:
+        key = str(uuid.UUID(session_id))
+    except ValueError:
+        return None
+    state = _cache.get(key, epoch)
+    if state is None:
+        row = await McpSession.objects.filter(pk=key, kind=McpSession.Kind.SESSION).values(*_FIELDS).afirst()
+        if row is None:
+            return None
+        state = _state(row)
+        _cache.put(key, state, epoch)
+    if state.user_id != principal.user_id or not state.usable(timezone.now()):
+        return None
+    return state
+
+
+async def mcp_connection_for(*, principal: Principal, client: ClientInfo, epoch: str) -> SessionState:
+    """The row of a 2026-07-28 client: one per credential and client name, created on first use.
+
+    The caller refuses the request when the returned state is closed (revoked).
+    """
+    client_name = _clip(client.name, 255)
+    key = ("connection", principal.credential_id, client_name)
+    state = _cache.get(key, epoch)
+    if state is None and principal.kind == "oauth":
+        # An OAuth authorization already has its row (created at consent): every client name
+        # the client reports is that one row, so the person sees and revokes it once.
+        row = await McpSession.objects.filter(kind=McpSession.Kind.CONNECTION, credential_id=principal.credential_id).afirst()
+        if row is not None:
+            state = _state(row)
+            _cache.put(key, state, epoch)
+    if state is None:
+        row, _created = await McpSession.objects.aget_or_create(
+            kind=McpSession.Kind.CONNECTION,
+            credential_id=principal.credential_id,
+            client_name=client_name,
+            defaults={"user_id": principal.user_id, **client.row_fields(), "last_seen_at": timezone.now()},
+        )
+        state = _state(row)
+        _cache.put(key, state, epoch)
+    return state
+
+
+async def mcp_session_touch(*, state: SessionState, client: ClientInfo) -> None:
+    """Record that the client was seen, and what it tells of itself now; written at most once a
+    `MCP_SESSION_TOUCH_SECONDS`."""
+    now = timezone.now()
+    interval = timedelta(seconds=settings.MCP_SESSION_TOUCH_SECONDS)
+    if state.last_seen_at is not None and now - state.last_seen_at < interval:
+        return
+    state.last_seen_at = now
+    await McpSession.objects.filter(pk=state.id).aupdate(last_seen_at=now, **client.row_fields())
+
+
+def _end(session_id: uuid.UUID) -> None:
+    with transaction.atomic():
+        ended = McpSession.objects.filter(pk=session_id, ended_at__isnull=True).update(ended_at=timezone.now())
+        if ended:
+            # Other workers may have the session cached as usable.
+            transaction.on_commit(bump_revocation_epoch)
+
+
+async def mcp_session_end(*, state: SessionState) -> None:
+    """The client ended its session (HTTP DELETE): every worker answers 404 for it from now on."""
+    state.closed = True
+    await sync_to_async(_end)(state.id)
+
+
+# --- One /mcp request ---------------------------------------------------------------------------
+
+SESSION_HEADER = "mcp-session-id"
+PROTOCOL_HEADER = "mcp-protocol-version"
+
+
+@dataclass
+class Tracking:
+    """What session tracking made of a request: the reply to send without the SDK (a refusal, or a
+    DELETE's end of the session), or the row the request belongs to (if any) and, for an
+    `initialize`, the hook that adds the new session's id to the SDK's reply."""
+
+    reply: HttpResponse | None = None
+    session_id: str | None = None
+    on_response_start: ResponseStartHook | None = None
+
+
+async def track_request(*, request: HttpRequest, principal: Principal, message: Any, epoch: str) -> Tracking:
+    """Find, start, touch or end the session or connection of an authenticated request.
+
+    `message`: the decoded JSON-RPC body (None when there is none or it does not parse; the SDK
+    answers malformed bodies itself). The SDK's session manager routes a request by its
+    `MCP-Protocol-Version`: one outside the handshake versions is 2026-07-28.
+    """
+    version = request.headers.get(PROTOCOL_HEADER)
+    if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        return await _track_connection(request, principal, version, message, epoch)
+    return await _track_session(request, principal, message, epoch)
+
+
+def _client_info(request: HttpRequest, *, name: Any = "", version: Any = "", protocol_version: Any = "") -> ClientInfo:
+    return ClientInfo(
+        name=str(name or ""),
+        version=str(version or ""),
+        protocol_version=str(protocol_version or ""),
+        user_agent=request.headers.get("User-Agent", ""),
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+async def _track_connection(request: HttpRequest, principal: Principal, version: str, message: Any, epoch: str) -> Tracking:
+    """2026-07-28: find or create the client's connection row; a revoked one is refused (401)."""
+    if request.method != "POST" or version not in MODERN_PROTOCOL_VERSIONS:
+        return Tracking()  # the SDK answers these (405, unsupported version)
+    if not isinstance(message, dict) or "id" not in message or not isinstance(message.get("method"), str):
+        return Tracking()  # notifications and malformed bodies: the SDK answers, nothing to track
+    info = _dict(_dict(_dict(message.get("params")).get("_meta")).get(CLIENT_INFO_META_KEY))
+    client = _client_info(request, name=info.get("name"), version=info.get("version"), protocol_version=version)
+    state = await mcp_connection_for(principal=principal, client=client, epoch=epoch)
+    if state.closed:
+        return Tracking(reply=authentication_required())
+    await mcp_session_touch(state=state, client=client)
+    return Tracking(session_id=str(state.id))
+
+
+async def _track_session(request: HttpRequest, principal: Principal, message: Any, epoch: str) -> Tracking:
+    """2025-11-25: the gateway's own Mcp-Session-Id, checked on every request on every worker."""
+    session_id = request.headers.get(SESSION_HEADER)
+    if session_id is not None:
+        state = await mcp_session_find(session_id=session_id, principal=principal, epoch=epoch)
+        if state is None:
+            return Tracking(reply=session_not_found())
+        if request.method == "DELETE":
+            await mcp_session_end(state=state)
+            return Tracking(reply=bodiless(200))
+        if request.method == "GET":
+            return Tracking(reply=no_get_stream())
+        await mcp_session_touch(state=state, client=_client_info(request, protocol_version=request.headers.get(PROTOCOL_HEADER)))
+        return Tracking(session_id=str(state.id))
+
+    if request.method == "GET":
+        return Tracking(reply=no_get_stream())
+    if request.method != "POST":
+        return Tracking(reply=session_id_missing())
+    if not isinstance(message, dict):
+        return Tracking()  # the SDK answers malformed bodies
+    if message.get("method") != "initialize" or "id" not in message:
+        return Tracking(reply=session_id_missing())
+
+    params = _dict(message.get("params"))
+    info = _dict(params.get("clientInfo"))
+    client = _client_info(request, name=info.get("name"), version=info.get("version"), protocol_version=params.get("protocolVersion"))
+
+    async def start_session(start: dict) -> None:
+        """Mint the session only once the SDK accepted the `initialize` (spec: the server assigns
+        the id in the response that carries the InitializeResult)."""
+        if start["status"] != 200:
+            return
+        state = await mcp_session_start(principal=principal, client=client, epoch=epoch)
+        start["headers"] = [*start["headers"], (SESSION_HEADER.encode(), state.id.hex.encode())]
+
+    return Tracking(on_response_start=start_session)
