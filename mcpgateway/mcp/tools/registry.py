@@ -1,7 +1,7 @@
 """Every Spotify tool and what it needs.
 
 A tool module declares each tool with `@spotify_tool(...)`: its gateway scope, the Spotify Web API
-operations it calls (OpenAPI operationIds, see `mcpgateway.spotify.api.OPERATIONS`) and its
+operations it calls (OpenAPI operationIds, see `mcpgateway.spotify.webapi.OPERATIONS`) and its
 behaviour hints. The Spotify scopes a tool needs are derived from those operations, so the
 requirement cannot drift from what the tool actually calls.
 """
