@@ -282,6 +282,9 @@ OAUTH_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 30)
 # client that never obtained a token is kept.
 OAUTH_DCR_RATE_LIMIT_PER_HOUR = env_int("OAUTH_DCR_RATE_LIMIT_PER_HOUR", 20)
 OAUTH_DCR_UNUSED_CLIENT_HOURS = env_int("OAUTH_DCR_UNUSED_CLIENT_HOURS", 24)
+# The CIMD document fetcher. Tests swap in one that reaches their local document server;
+# production keeps DOT's SSRF-hardened one (https only, public addresses only, size and time limits).
+OAUTH_CIMD_METADATA_FETCHER = env("OAUTH_CIMD_METADATA_FETCHER", "oauth2_provider.cimd.SafeMetadataFetcher")
 # DOT's models are swappable; migrations that point at them need the setting to exist.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
@@ -317,9 +320,8 @@ OAUTH2_PROVIDER = {
     "DCR_ENABLED": True,
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "CIMD_ENABLED": True,
-    # Tests swap in a fetcher that reaches their local document server; production keeps DOT's
-    # SSRF-hardened one (https only, public addresses only, size and time limits).
-    "CIMD_METADATA_FETCHER": env("OAUTH_CIMD_METADATA_FETCHER", "oauth2_provider.cimd.SafeMetadataFetcher"),
+    # The gateway's metadata policy (only the grants it advertises) around the document fetcher below.
+    "CIMD_METADATA_FETCHER": "mcpgateway.oauth.client_metadata.GatewayMetadataFetcher",
     "CIMD_FETCH_TIMEOUT_SECONDS": env_int("OAUTH_CIMD_FETCH_TIMEOUT_SECONDS", 5),
     "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
     "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": OAUTH_RESOURCE,

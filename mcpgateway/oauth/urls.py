@@ -12,12 +12,12 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path(".well-known/oauth-authorization-server", dot_views.OAuthServerMetadataView.as_view(), name="oauth-server-metadata"),
     path("oauth/authorize", views.GatewayAuthorizationView.as_view(), name="authorize"),
-    path("oauth/token", dot_views.TokenView.as_view(), name="token"),
+    path("oauth/token", views.GatewayTokenView.as_view(), name="token"),
     path("oauth/revoke", views.GatewayRevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/register", views.GatewayRegistrationView.as_view(), name="dcr-register"),
     path(
         "oauth/register/<str:client_id>",
-        dot_views.DynamicClientRegistrationManagementView.as_view(),
+        views.GatewayRegistrationManagementView.as_view(),
         name="dcr-register-management",
     ),
 ]

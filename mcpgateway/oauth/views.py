@@ -4,17 +4,22 @@ registration, and token revocation that reaches every worker at once."""
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
-from oauth2_provider.views import AuthorizationView, RevokeTokenView
-from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
+from oauth2_provider.views.dynamic_client_registration import (
+    DynamicClientRegistrationManagementView,
+    DynamicClientRegistrationView,
+)
 
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.revocation import bump_revocation_epoch
@@ -22,6 +27,7 @@ from mcpgateway.scopes import GATEWAY_SCOPES
 from mcpgateway.spotify.selectors import grant_for_user
 from mcpgateway.spotify.services import connect_start
 
+from .client_metadata import client_metadata_problem
 from .selectors import OAUTH_RESUME_SESSION_KEY, oauth_consent_covers, redirect_uris_all_loopback
 
 logger = logging.getLogger(__name__)
@@ -77,8 +83,38 @@ class GatewayAuthorizationView(AuthorizationView):
         return context
 
 
+def _oauth_error(error: str, description: str, *, status: int = 400) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused_client_metadata(request) -> JsonResponse | None:
+    """400 invalid_client_metadata (RFC 7591 §3.2.2) for metadata the gateway does not serve.
+    A body that is not a JSON object is left to DOT, which refuses it with its own description."""
+    try:
+        metadata = json.loads(request.body)
+    except ValueError:
+        return None
+    problem = client_metadata_problem(metadata) if isinstance(metadata, dict) else None
+    return _oauth_error("invalid_client_metadata", problem) if problem else None
+
+
+class GatewayTokenView(TokenView):
+    """Only the grants the metadata advertises (RFC 8414 §2): a client that registered another one
+    before registration refused it gets `unsupported_grant_type` (RFC 6749 §5.2), and so does the
+    device-code grant, which DOT's view would otherwise route to its own handler."""
+
+    def post(self, request, *args, **kwargs):
+        grant_type = request.POST.get("grant_type")
+        if grant_type is not None and grant_type not in oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED:
+            return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported.")
+        return super().post(request, *args, **kwargs)
+
+
 class GatewayRegistrationView(DynamicClientRegistrationView):
-    """Open Dynamic Client Registration (RFC 7591), limited per client address."""
+    """Open Dynamic Client Registration (RFC 7591), limited per client address, for the grants
+    the gateway serves."""
 
     def post(self, request, *args, **kwargs):
         limit = settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR
@@ -96,7 +132,17 @@ class GatewayRegistrationView(DynamicClientRegistrationView):
             )
             response["Retry-After"] = "3600"
             return response
-        return super().post(request, *args, **kwargs)
+        return _refused_client_metadata(request) or super().post(request, *args, **kwargs)
+
+
+class GatewayRegistrationManagementView(DynamicClientRegistrationManagementView):
+    """RFC 7592: an update may not switch a client to a grant the gateway does not serve."""
+
+    def put(self, request, client_id, *args, **kwargs):
+        authenticated = self._authenticate_registration_request(request, client_id)
+        if isinstance(authenticated, HttpResponse):
+            return authenticated
+        return _refused_client_metadata(request) or super().put(request, client_id, *args, **kwargs)
 
 
 class GatewayRevokeTokenView(RevokeTokenView):

@@ -1,7 +1,7 @@
 """Client ID Metadata Documents for tests: a local document server and the fetcher that reaches it.
 
 The gateway's production fetcher (DOT's SafeMetadataFetcher) refuses loopback addresses and plain
-http, rightly. Tests point `CIMD_METADATA_FETCHER` at `LoopbackMetadataFetcher`, which keeps the
+http, rightly. Tests point `OAUTH_CIMD_METADATA_FETCHER` at `LoopbackMetadataFetcher`, which keeps the
 URL validation, the time limit and the size limit (DOT's own `_read_document`) but fetches
 `https://<any host>/<path>` from the document server on 127.0.0.1:$CIMD_TEST_SERVER_PORT.
 """

@@ -121,7 +121,8 @@ def cimd_documents(settings, monkeypatch):
     """A local CIMD document server, and the gateway's settings pointed at it."""
     server = DocumentServer()
     monkeypatch.setenv(PORT_VARIABLE, str(server.port))
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "CIMD_METADATA_FETCHER": CIMD_FETCHER, "CIMD_FETCH_TIMEOUT_SECONDS": 1}
+    settings.OAUTH_CIMD_METADATA_FETCHER = CIMD_FETCHER
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "CIMD_FETCH_TIMEOUT_SECONDS": 1}
     yield server
     server.close()
 

@@ -84,3 +84,15 @@ def test_a_plain_http_document_url_is_not_a_client_id(signed_in, cimd_documents)
     _v, challenge = pkce_pair()
     assert signed_in.get(authorize_url(Ref(url), challenge)).status_code == 400
     assert path not in cimd_documents.hits
+
+
+@pytest.mark.parametrize("grant_types", [["implicit"], ["implicit", "refresh_token"], ["client_credentials"],
+                                         ["authorization_code", "refresh_token", "password"]])
+def test_a_document_with_a_grant_type_the_gateway_does_not_serve_is_refused(signed_in, cimd_documents, grant_types):
+    """Only authorization_code and refresh_token, as for DCR (RFC 7591 §2, §3.2.2)."""
+    url, path = new_url()
+    cimd_documents.publish(path, document_for(url, grant_types=grant_types))
+    _v, challenge = pkce_pair()
+    assert signed_in.get(authorize_url(Ref(url), challenge)).status_code == 400
+    assert cimd_documents.hits[path] == 1
+    assert not Application.objects.filter(client_id=url).exists()
