@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 from oauth2_provider.views.dynamic_client_registration import (
@@ -42,6 +43,12 @@ def _never_framed(response):
 
 class GatewayAuthorizationView(AuthorizationView):
     template_name = "oauth2_provider/authorize.html"
+
+    def redirect(self, redirect_to, application):
+        """Every redirect back to the client (code, remembered consent, and every error:
+        access_denied, invalid_scope, invalid_request, invalid_target, login_required) carries
+        `iss` (RFC 9207 §2). DOT adds it only to the responses oauthlib builds on success."""
+        return super().redirect(_add_iss_to_redirect(redirect_to, settings.OAUTH_ISSUER), application)
 
     def get(self, request, *args, **kwargs):
         try:

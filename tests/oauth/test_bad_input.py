@@ -1,6 +1,7 @@
 """Bad input (issue section 3): each rejected with the right OAuth error, nothing issued."""
 
 import asyncio
+from urllib.parse import parse_qs, urlsplit
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,7 @@ def test_a_tampered_resource_in_the_consent_form_is_invalid_target(signed_in, oa
     data.update(allow="Authorize", resource="https://other.example/mcp")
     answer = redirect_query(signed_in.post(url, data))
     assert answer["error"] == "invalid_target"
+    assert answer["iss"] == settings.OAUTH_ISSUER  # RFC 9207 §2, after the consent form too
     assert not Grant.objects.exists()
 
 
@@ -225,3 +227,43 @@ def test_a_refresh_token_replayed_after_the_grace_window_revokes_the_family(sign
     # The whole family is gone, the winner's new tokens included.
     assert principal_of(rotated["access_token"]) is None
     assert refresh(signed_in, oauth_client, rotated["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+# --- RFC 9207 §2: `iss` in every authorization response, error responses included --------------
+
+
+@pytest.mark.parametrize("overrides, error", [
+    ({"scope": "spotify:everything"}, "invalid_scope"),
+    ({"state": None}, "invalid_request"),
+    ({"code_challenge_method": "plain"}, "invalid_request"),
+    ({"resource": "https://other.example/mcp"}, "invalid_target"),
+    ({"resource": "not a uri"}, "invalid_target"),
+    ({"response_type": "token"}, "unauthorized_client"),
+])
+def test_every_error_redirect_of_the_authorization_endpoint_names_the_issuer(signed_in, oauth_client, overrides, error):
+    _v, challenge = pkce_pair()
+    answer = redirect_query(signed_in.get(authorize_url(oauth_client, challenge, **overrides)))
+    assert answer["error"] == error
+    assert answer["iss"] == settings.OAUTH_ISSUER
+
+
+def test_access_denied_names_the_issuer(signed_in, oauth_client):
+    from tests.oauth.conftest import consent
+
+    _v, challenge = pkce_pair()
+    answer = redirect_query(consent(signed_in, authorize_url(oauth_client, challenge), allow=False))
+    assert answer["error"] == "access_denied" and answer["iss"] == settings.OAUTH_ISSUER
+
+
+def test_login_required_for_prompt_none_names_the_issuer(client, oauth_client):
+    _v, challenge = pkce_pair()
+    answer = redirect_query(client.get(authorize_url(oauth_client, challenge, prompt="none")))
+    assert answer["error"] == "login_required" and answer["iss"] == settings.OAUTH_ISSUER
+
+
+def test_a_remembered_consent_redirect_names_the_issuer_once(signed_in, oauth_client):
+    tokens_for(signed_in, oauth_client)
+    _v, challenge = pkce_pair()
+    response = signed_in.get(authorize_url(oauth_client, challenge))
+    assert "code" in redirect_query(response)
+    assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [settings.OAUTH_ISSUER]
