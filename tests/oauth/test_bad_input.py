@@ -267,3 +267,37 @@ def test_a_remembered_consent_redirect_names_the_issuer_once(signed_in, oauth_cl
     response = signed_in.get(authorize_url(oauth_client, challenge))
     assert "code" in redirect_query(response)
     assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [settings.OAUTH_ISSUER]
+
+
+# --- PKCE values of the shape RFC 7636 requires ----------------------------------------------------
+
+
+def s256(verifier: str) -> str:
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("verifier", ["abc", "a" * 42, "a" * 129, "a" * 42 + "+", "a" * 42 + "/", "a" * 42 + "=", "a" * 42 + " "])
+def test_a_verifier_that_is_not_43_to_128_unreserved_characters_is_refused(signed_in, oauth_client, verifier):
+    """RFC 7636 §4.1: 43-128 of [A-Z a-z 0-9 - . _ ~]; even one whose S256 matches the challenge."""
+    code = approve(signed_in, oauth_client, s256(verifier))["code"]
+    response = exchange(signed_in, oauth_client, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert nothing_issued()
+
+
+@pytest.mark.parametrize("verifier", ["a" * 43, "A-z0._~" * 18 + "ab"])
+def test_verifiers_of_the_allowed_shape_work(signed_in, oauth_client, verifier):
+    assert len(verifier) in (43, 128)
+    code = approve(signed_in, oauth_client, s256(verifier))["code"]
+    assert exchange(signed_in, oauth_client, code, verifier).status_code == 200
+
+
+@pytest.mark.parametrize("challenge", ["a" * 42, "a" * 44, s256("a" * 43) + "=", "+" + s256("a" * 43)[1:], "a" * 42 + "."])
+def test_an_s256_challenge_that_is_not_43_base64url_characters_is_invalid_request(signed_in, oauth_client, challenge):
+    """RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding is always 43 characters."""
+    answer = redirect_query(signed_in.get(authorize_url(oauth_client, challenge)))
+    assert answer["error"] == "invalid_request" and "code_challenge" in answer["error_description"]
+    assert not Grant.objects.exists()
