@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
@@ -107,6 +108,19 @@ def _refused_client_metadata(request) -> JsonResponse | None:
     return _oauth_error("invalid_client_metadata", problem) if problem else None
 
 
+def _with_public_registration_client_uri(response: HttpResponse) -> HttpResponse:
+    """DOT builds registration_client_uri from the request's Host and X-Forwarded-* headers, which
+    a client controls; every absolute URL the gateway emits comes from PUBLIC_BASE_URL instead
+    (as the metadata's, through OIDC_ISS_ENDPOINT)."""
+    if response.status_code not in (200, 201):
+        return response
+    document = json.loads(response.content)
+    path = reverse("oauth2_provider:dcr-register-management", kwargs={"client_id": document["client_id"]})
+    document["registration_client_uri"] = settings.PUBLIC_BASE_URL + path
+    response.content = json.dumps(document)
+    return response
+
+
 class GatewayTokenView(TokenView):
     """Only the grants the metadata advertises (RFC 8414 §2): a client that registered another one
     before registration refused it gets `unsupported_grant_type` (RFC 6749 §5.2), and so does the
@@ -139,17 +153,22 @@ class GatewayRegistrationView(DynamicClientRegistrationView):
             )
             response["Retry-After"] = "3600"
             return response
-        return _refused_client_metadata(request) or super().post(request, *args, **kwargs)
+        return _refused_client_metadata(request) or _with_public_registration_client_uri(super().post(request, *args, **kwargs))
 
 
 class GatewayRegistrationManagementView(DynamicClientRegistrationManagementView):
-    """RFC 7592: an update may not switch a client to a grant the gateway does not serve."""
+    """RFC 7592: an update may not switch a client to a grant the gateway does not serve; its
+    registration_client_uri is the public one."""
+
+    def get(self, request, client_id, *args, **kwargs):
+        return _with_public_registration_client_uri(super().get(request, client_id, *args, **kwargs))
 
     def put(self, request, client_id, *args, **kwargs):
         authenticated = self._authenticate_registration_request(request, client_id)
         if isinstance(authenticated, HttpResponse):
             return authenticated
-        return _refused_client_metadata(request) or super().put(request, client_id, *args, **kwargs)
+        refused = _refused_client_metadata(request)
+        return refused or _with_public_registration_client_uri(super().put(request, client_id, *args, **kwargs))
 
 
 class GatewayRevokeTokenView(RevokeTokenView):
