@@ -163,6 +163,9 @@ class OAuthAuthorization(models.Model):
     application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
     session = models.OneToOneField(McpSession, on_delete=models.CASCADE, related_name="oauth_authorization")
     scopes = models.TextField(help_text="Space-separated gateway scopes the person approved.")
+    # Remembered consent of a public client holds only for this exact URI, port included (RFC 6749
+    # §10.2: loopback ports may vary, RFC 8252 §7.3, so any local program could ask on another one).
+    redirect_uri = models.TextField(blank=True, help_text="The redirect URI the person approved last.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

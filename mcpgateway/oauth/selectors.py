@@ -19,10 +19,15 @@ def oauth_authorization_active(*, user_id: int, application_id: int) -> OAuthAut
     )
 
 
-def oauth_consent_covers(*, user_id: int, application_id: int, scopes: set[str]) -> bool:
-    """Consent is remembered per person, client and scopes until it is revoked."""
-    authorization = oauth_authorization_active(user_id=user_id, application_id=application_id)
-    return authorization is not None and set(scopes) <= authorization.scope_set
+def oauth_consent_covers(*, user_id: int, application, scopes: set[str], redirect_uri: str) -> bool:
+    """Consent is remembered per person, client and scopes until it is revoked; for a public
+    client only for the redirect URI approved, port included: a loopback redirect URI matches on
+    any port (RFC 8252 §7.3), and a public client cannot prove at the token endpoint that the
+    program on another port is itself (RFC 6749 §10.2), so the person is asked again."""
+    authorization = oauth_authorization_active(user_id=user_id, application_id=application.pk)
+    if authorization is None or not set(scopes) <= authorization.scope_set:
+        return False
+    return application.client_type != application.CLIENT_PUBLIC or authorization.redirect_uri == redirect_uri
 
 
 def redirect_uris_all_loopback(redirect_uris: str) -> bool:

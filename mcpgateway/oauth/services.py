@@ -23,16 +23,23 @@ def oauth_credential_id(session_id: uuid.UUID) -> str:
     return f"oauth:{session_id.hex}"
 
 
-def oauth_authorization_record(*, user, application, scopes: set[str]) -> OAuthAuthorization:
-    """Remember that the person approved this client for these scopes (its session row included)."""
+def oauth_authorization_record(*, user, application, scopes: set[str], redirect_uri: str) -> OAuthAuthorization:
+    """Remember that the person approved this client for these scopes and this redirect URI (its
+    session row included)."""
     from .selectors import oauth_authorization_active
 
     with transaction.atomic():
         authorization = oauth_authorization_active(user_id=user.pk, application_id=application.pk)
         if authorization is not None:
+            changed = []
             if not set(scopes) <= authorization.scope_set:
                 authorization.scopes = " ".join(sorted(authorization.scope_set | set(scopes)))
-                authorization.save(update_fields=["scopes"])
+                changed.append("scopes")
+            if authorization.redirect_uri != redirect_uri:
+                authorization.redirect_uri = redirect_uri
+                changed.append("redirect_uri")
+            if changed:
+                authorization.save(update_fields=changed)
             return authorization
         session_id = uuid.uuid4()
         session = McpSession.objects.create(
@@ -44,7 +51,7 @@ def oauth_authorization_record(*, user, application, scopes: set[str]) -> OAuthA
             last_seen_at=None,
         )
         authorization = OAuthAuthorization.objects.create(
-            user=user, application=application, session=session, scopes=" ".join(sorted(scopes))
+            user=user, application=application, session=session, scopes=" ".join(sorted(scopes)), redirect_uri=redirect_uri
         )
     logger.info("User %s authorized OAuth client %s", user.pk, application.client_id)
     return authorization

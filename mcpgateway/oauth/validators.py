@@ -2,7 +2,8 @@
 
 What it adds (docs/oauth.md has the reasons):
 - plain `http` redirect URIs only on loopback hosts (RFC 8252 §7.3; any port, DOT's matching);
-- consent is recorded as an OAuthAuthorization (with its McpSession row) when a code is issued;
+- consent is recorded as an OAuthAuthorization (with its McpSession row and the redirect URI) when
+  a code is issued;
 - a reused authorization code revokes the tokens it gave (RFC 6749 §4.1.2);
 - a refresh grace window of our own: DOT's grace period replays the stored access token, which
   hashed storage does not keep (HTTP 500). Inside our window a refresh with a just-rotated token
@@ -61,7 +62,9 @@ class GatewayOAuth2Validator(OAuth2Validator):
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         super().save_authorization_code(client_id, code, request, *args, **kwargs)
-        services.oauth_authorization_record(user=request.user, application=request.client, scopes=set(request.scopes))
+        services.oauth_authorization_record(
+            user=request.user, application=request.client, scopes=set(request.scopes), redirect_uri=request.redirect_uri
+        )
 
     # --- the code grant ----------------------------------------------------------------------
 

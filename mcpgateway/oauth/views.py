@@ -64,7 +64,9 @@ class GatewayAuthorizationView(AuthorizationView):
             return redirect(connect_start(user=request.user, session=request.session, reconnect=grant is not None))
 
         application = get_application_model().objects.get(client_id=credentials["client_id"])
-        if oauth_consent_covers(user_id=request.user.pk, application_id=application.pk, scopes=set(scopes)):
+        if oauth_consent_covers(
+            user_id=request.user.pk, application=application, scopes=set(scopes), redirect_uri=credentials["redirect_uri"]
+        ):
             credentials["resource"] = request.GET.getlist("resource")
             try:
                 uri, _headers, _body, _status = self.create_authorization_response(

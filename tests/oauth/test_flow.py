@@ -113,6 +113,28 @@ def test_consent_is_remembered_for_the_same_client_and_scopes(signed_in, oauth_c
     assert "code" in redirect_query(more)  # fewer scopes are covered too
 
 
+def test_remembered_consent_of_a_public_client_holds_only_for_the_redirect_uri_approved(signed_in, oauth_client):
+    """RFC 6749 §10.2 / RFC 8252 §7.3: a loopback port may vary, so any local program could ask for
+    a code on another port; without the person seeing the page again it must not get one."""
+    tokens_for(signed_in, oauth_client)  # approved for http://127.0.0.1:43210/callback
+    _verifier, challenge = pkce_pair()
+
+    other_port = signed_in.get(authorize_url(oauth_client, challenge, redirect_uri="http://127.0.0.1:5555/callback"))
+    assert other_port.status_code == 200 and 'id="authorizationForm"' in other_port.content.decode()
+    assert "127.0.0.1:5555" in other_port.content.decode()
+    assert "code" in redirect_query(signed_in.get(authorize_url(oauth_client, challenge)))  # the approved one still is
+
+
+def test_remembered_consent_follows_the_redirect_uri_approved_last(signed_in, oauth_client):
+    tokens_for(signed_in, oauth_client)
+    _verifier, challenge = pkce_pair()
+    new_uri = "http://127.0.0.1:5555/callback"
+    answer = approve(signed_in, oauth_client, challenge, redirect_uri=new_uri)
+    assert "code" in answer
+    assert "code" in redirect_query(signed_in.get(authorize_url(oauth_client, challenge, redirect_uri=new_uri)))
+    assert OAuthAuthorization.objects.get().redirect_uri == new_uri
+
+
 def test_consent_is_asked_again_for_more_scopes(signed_in, oauth_client):
     verifier, challenge = pkce_pair()
     code = approve(signed_in, oauth_client, challenge, scope="spotify:read")["code"]
