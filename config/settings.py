@@ -235,6 +235,18 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 
+# --- Client addresses and proxies -------------------------------------------------------------
+# Proxies whose forwarded headers are believed (addresses or CIDRs, comma separated). Default: none,
+# so a client cannot choose the address that the DCR rate limit and the sign-in lockout count.
+# run_gateway hands the same list to uvicorn (--forwarded-allow-ips, or --no-proxy-headers when
+# empty), which turns X-Forwarded-For into REMOTE_ADDR; mcpgateway.client_address reads it.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    # The scheme and host the proxy saw: the only way in must then be through that proxy, and it
+    # must overwrite (not pass through) these headers.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,4 +1,4 @@
-"""System checks for the secrets the gateway cannot run without.
+"""System checks for settings the gateway cannot run without (secrets, trusted proxies).
 
 Django runs them before `migrate`, `run_gateway`, `check` and every other management command, so
 `./dev run` stops with a message that names the variable instead of failing later (a Spotify
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -61,6 +62,24 @@ def check_secrets(app_configs=None, **kwargs) -> list[Error]:
                     f"TOKEN_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key: {problem}.",
                     hint=f"Check for a cut-off value (a missing trailing '=') or stray quotes. {FERNET_HINT}",
                     id="gateway.E003",
+                )
+            )
+    return errors
+
+
+@register()
+def check_trusted_proxies(app_configs=None, **kwargs) -> list[Error]:
+    """uvicorn would refuse to start on a malformed entry; name the variable and the entry first."""
+    errors: list[Error] = []
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES: {entry!r} is not an IP address or network.",
+                    hint="List the reverse proxies in front of the gateway, comma separated, e.g. 10.0.0.5,192.168.1.0/24.",
+                    id="gateway.E004",
                 )
             )
     return errors

@@ -23,6 +23,7 @@ from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationView,
 )
 
+from mcpgateway.client_address import client_address
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.revocation import bump_revocation_epoch
 from mcpgateway.scopes import GATEWAY_SCOPES
@@ -141,7 +142,7 @@ class GatewayRegistrationView(DynamicClientRegistrationView):
 
     def post(self, request, *args, **kwargs):
         limit = settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR
-        key = f"mcpgateway:oauth:dcr:{request.META.get('REMOTE_ADDR', '')}"
+        key = f"mcpgateway:oauth:dcr:{client_address(request)}"
         cache.add(key, 0, 3600)
         try:
             count = cache.incr(key)

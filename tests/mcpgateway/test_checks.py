@@ -1,10 +1,13 @@
-"""The secrets system check: `migrate`, `run_gateway` and `check` stop with a message naming the
+"""The system checks: `migrate`, `run_gateway` and `check` stop with a message naming the
 variable, never its value."""
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+
+# Django's model checks open a database connection (they ask it about field support).
+pytestmark = pytest.mark.django_db
 
 
 def run_check() -> str:
@@ -37,3 +40,8 @@ def test_missing_secrets_are_named(settings):
 def test_well_formed_secrets_pass(settings):
     settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), Fernet.generate_key().decode()]
     call_command("check")
+
+
+def test_a_malformed_trusted_proxy_is_named(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5", "proxy.internal"]
+    assert "TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in run_check()

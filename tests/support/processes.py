@@ -60,7 +60,8 @@ class GatewayProcesses:
     def __init__(self):
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, port: int | None = None, **extra: str) -> str:
+    def start(self, port: int | None = None, *, command: list[str] | None = None, **extra: str) -> str:
+        """A worker on `port`; `command` replaces the default uvicorn command line (it must listen on `port`)."""
         port = port or free_port()
         base = f"http://127.0.0.1:{port}"
         env = gateway_env(
@@ -70,8 +71,8 @@ class GatewayProcesses:
             **extra,
         )
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--lifespan", "off", "--no-access-log"],
+            command or [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                        "--lifespan", "off", "--no-access-log"],
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.processes.append(server)
@@ -90,7 +91,8 @@ class GatewayProcesses:
             time.sleep(0.1)
         return base
 
-    def stop(self) -> None:
+    def stop(self) -> list[str]:
+        """Stop every worker; their combined output (stdout and stderr), one string each."""
         for server in self.processes:
             server.terminate()
         outputs = [server.communicate(timeout=10)[0] for server in self.processes]
@@ -98,6 +100,7 @@ class GatewayProcesses:
         for output in outputs:
             # A traceback in a worker is a bug even when the client got a proper answer.
             assert "Traceback" not in output, output
+        return outputs
 
 
 def install_npm_tools(directory, *packages: str) -> str:

@@ -16,6 +16,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
+def uvicorn_command(*, host: str, port: int, workers: int) -> list[str]:
+    """The web server's command line. Forwarded headers (X-Forwarded-For, -Proto) are believed only
+    from TRUSTED_PROXIES: uvicorn's default believes them from any loopback peer, which would let a
+    client on this machine, or anything relaying for one, choose the address that the DCR rate limit
+    and the sign-in lockout count (mcpgateway.client_address)."""
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
+               "--workers", str(workers), "--lifespan", "off", "--no-server-header"]
+    if settings.TRUSTED_PROXIES:
+        return command + ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
+    return command + ["--no-proxy-headers"]
+
+
 class Command(BaseCommand):
     help = "Run the web server, Celery worker, Celery beat and (if no Spotify credentials) the Spotify emulator."
 
@@ -49,8 +61,7 @@ class Command(BaseCommand):
                                "--pool", "threads", "--concurrency", str(celery_concurrency), "--without-gossip", "--without-mingle"]),
             ("celery-beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
                              "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
-            ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-                     "--workers", str(web_workers), "--lifespan", "off", "--no-server-header"]),
+            ("web", uvicorn_command(host=host, port=port, workers=web_workers)),
         ]
         mode = "the built-in Spotify emulator" if settings.SPOTIFY_USE_EMULATOR else "Spotify"
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
