@@ -5,6 +5,7 @@
 takes the full stack and ROOT_URLCONF, where /mcp is not routed at all.
 """
 
+import logging
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -13,6 +14,12 @@ from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
+
+from mcpgateway.access_log import AccessLogWithoutQueryString  # noqa: E402
+
+# uvicorn has set its loggers up (its defaults, --log-config, --no-access-log) before importing this
+# module; the filter goes on its access logger as it is, in every worker, whatever those flags were.
+logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueryString())
 
 from mcpgateway.mcp.api import MCP_PATHS  # noqa: E402
 from mcpgateway.mcp.handler import McpASGIHandler  # noqa: E402

@@ -267,6 +267,9 @@ LOGGING = {
         "celery": {"level": "INFO"},
         # httpx logs full URLs at INFO; they can carry authorization codes.
         "httpx": {"level": "WARNING"},
+        # Not "uvicorn.access": naming it here would replace uvicorn's handlers when Django applies
+        # this (at app import, after uvicorn set its logging up) and switch the access log back on
+        # under --no-access-log. config/asgi.py adds the query-string filter to uvicorn's logger instead.
     },
 }
 

@@ -1,8 +1,9 @@
-"""The web server as `run_gateway` starts it (its own uvicorn command line): forwarded headers count
-only from TRUSTED_PROXIES."""
+"""The web server as `run_gateway` starts it (its own uvicorn command line, access log on): forwarded
+headers count only from TRUSTED_PROXIES, and the access log never records a query string."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import httpx
@@ -56,3 +57,34 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_is_the_one_counted(
     # What the client itself put before the proxy's entry is not believed: the proxy saw 203.0.113.7.
     assert register(base, "192.0.2.1, 203.0.113.7") == 429
     assert register(base, "203.0.113.8") == 201
+
+
+def sign_in(http: httpx.Client, username: str, password: str) -> None:
+    page = http.get("/accounts/login/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = http.post("/accounts/login/", data={"csrfmiddlewaretoken": csrf, "username": username, "password": password},
+                       follow_redirects=False)
+    assert answer.status_code == 302, answer.text
+
+
+def test_the_access_log_keeps_paths_but_never_query_strings(web_server, django_user_model):
+    django_user_model.objects.create_user(username="robin", password="a long and unusual password")
+    base = web_server.start()
+    authorize = {"response_type": "code", "client_id": "some-client", "redirect_uri": REDIRECT_URI,
+                 "code_challenge": "CHALLENGESECRET789", "code_challenge_method": "S256", "state": "STATESECRET012"}
+
+    with httpx.Client(base_url=base, follow_redirects=True) as anonymous:
+        # Signed out: the secrets travel on inside the sign-in page's ?next= as well.
+        anonymous.get("/spotify/callback", params={"code": "SECRETCODE123", "state": "SECRETSTATE456"})
+        anonymous.get("/oauth/authorize", params=authorize)
+    with httpx.Client(base_url=base, follow_redirects=True) as person:
+        sign_in(person, "robin", "a long and unusual password")
+        assert person.get("/spotify/callback", params={"code": "SECRETCODE123", "state": "SECRETSTATE456"}).status_code < 500
+        assert person.get("/oauth/authorize", params=authorize).status_code < 500
+    output = web_server.stop()
+
+    assert '"GET /spotify/callback HTTP/1.1" 302' in output
+    assert '"GET /oauth/authorize HTTP/1.1"' in output
+    assert '"GET /accounts/login/ HTTP/1.1" 200' in output
+    for secret in ("SECRETCODE123", "SECRETSTATE456", "CHALLENGESECRET789", "STATESECRET012"):
+        assert secret not in output, output
