@@ -52,7 +52,11 @@ def test_the_registration_client_uri_is_public(client, spoofing):
 
 def test_the_authorization_response_names_the_public_issuer(signed_in, oauth_client, spoofing):
     _v, challenge = pkce_pair()
-    response = signed_in.get(authorize_url(oauth_client, challenge, scope="spotify:nothing"), **spoofing)
+    url = authorize_url(oauth_client, challenge, scope="spotify:nothing")
+    moved = signed_in.get(url, **spoofing)
+    # A browser on another host is first sent to the same page on PUBLIC_BASE_URL's host.
+    assert moved.status_code == 302 and moved["Location"] == settings.PUBLIC_BASE_URL + url
+    response = signed_in.get(url, HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_HOST=urlsplit(settings.PUBLIC_BASE_URL).netloc)
     assert response.status_code == 302
     assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [settings.OAUTH_ISSUER]
 
