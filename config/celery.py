@@ -10,6 +10,16 @@ app = Celery("gateway")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def make_filesystem_broker_folders(sender, **kwargs):
+    """Kombu's filesystem transport (the one-machine run) needs its folders before the first message."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
+
 # The worker's heartbeat for /healthz (beat's comes from CELERY_BEAT_SCHEDULER).
 from mcpgateway.heartbeats import WorkerHeartbeat  # noqa: E402
 

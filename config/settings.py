@@ -150,10 +150,9 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL == "filesystem://":
-    # Kombu's filesystem transport: every process of this machine shares one queue folder.
+    # Kombu's filesystem transport: every process of this machine shares one queue folder
+    # (config/celery.py creates the folders when Celery is configured).
     _celery_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed", "control"):
-        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
@@ -162,7 +161,6 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -171,12 +169,19 @@ CELERY_BEAT_SCHEDULER = "mcpgateway.heartbeats:HeartbeatScheduler"
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 10)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 45)
 SPOTIFY_REFRESH_INTERVAL_SECONDS = env_int("SPOTIFY_REFRESH_INTERVAL_SECONDS", 60)
+# Beat's whole schedule, here and nowhere else. It stays in code (Celery's file scheduler, not
+# django-celery-beat's database one): the intervals are settings an operator sets in the
+# environment, and a schedule edited in the admin could silently stop token refreshes.
 CELERY_BEAT_SCHEDULE = {
     "refresh-expiring-spotify-grants": {
         "task": "mcpgateway.tasks.refresh_expiring_grants",
         "schedule": float(SPOTIFY_REFRESH_INTERVAL_SECONDS),
         # A run that waited longer than one interval is stale: the next one covers it.
         "options": {"expires": float(SPOTIFY_REFRESH_INTERVAL_SECONDS)},
+    },
+    "expire-unused-oauth-clients": {
+        "task": "mcpgateway.tasks.expire_unused_oauth_clients",
+        "schedule": 3600.0,
     },
 }
 
@@ -286,8 +291,6 @@ MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
 # The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice
 # below is explained in docs/oauth.md; our own knobs are in the README's configuration table.
-from mcpgateway.scopes import GATEWAY_SCOPES as _GATEWAY_SCOPES  # noqa: E402 (plain module, no Django)
-
 # The issuer and the resource: one string each, byte-identical everywhere (no trailing slash).
 OAUTH_ISSUER = PUBLIC_BASE_URL
 OAUTH_RESOURCE = f"{PUBLIC_BASE_URL}/mcp"
@@ -297,16 +300,16 @@ OAUTH_REFRESH_GRACE_SECONDS = env_int("OAUTH_REFRESH_GRACE_SECONDS", 30)
 # client that never obtained a token is kept.
 OAUTH_DCR_RATE_LIMIT_PER_HOUR = env_int("OAUTH_DCR_RATE_LIMIT_PER_HOUR", 20)
 OAUTH_DCR_UNUSED_CLIENT_HOURS = env_int("OAUTH_DCR_UNUSED_CLIENT_HOURS", 24)
-# The CIMD document fetcher. Tests swap in one that reaches their local document server;
-# production keeps DOT's SSRF-hardened one (https only, public addresses only, size and time limits).
-OAUTH_CIMD_METADATA_FETCHER = env("OAUTH_CIMD_METADATA_FETCHER", "oauth2_provider.cimd.SafeMetadataFetcher")
+# The CIMD document fetcher: DOT's SSRF-hardened one (https only, public addresses only, size and
+# time limits). The test settings swap in one that reaches their local document server.
+OAUTH_CIMD_METADATA_FETCHER = "oauth2_provider.cimd.SafeMetadataFetcher"
 # DOT's models are swappable; migrations that point at them need the setting to exist.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "mcpgateway.oauth.server.GatewayOAuth2Server",
     "OAUTH2_VALIDATOR_CLASS": "mcpgateway.oauth.validators.GatewayOAuth2Validator",
-    "SCOPES": dict(_GATEWAY_SCOPES),
-    "DEFAULT_SCOPES": ["__all__"],
+    # The gateway scopes (mcpgateway.scopes), all of them by default, through a scopes backend.
+    "SCOPES_BACKEND_CLASS": "mcpgateway.oauth.scopes.GatewayScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", 30 * 24 * 3600),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
@@ -343,8 +346,4 @@ OAUTH2_PROVIDER = {
     "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [OAUTH_ISSUER],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Spotify MCP gateway",
     "OAUTH2_PROTECTED_RESOURCE_DOCUMENTATION": f"{PUBLIC_BASE_URL}/",
-}
-CELERY_BEAT_SCHEDULE["expire-unused-oauth-clients"] = {
-    "task": "mcpgateway.tasks.expire_unused_oauth_clients",
-    "schedule": 3600.0,
 }

@@ -11,3 +11,6 @@ from config.settings import env
 MCP_EXTRA_ENDPOINTS = {"/mcp-conformance": "tests.conformance.fixture_server.conformance_endpoint"}
 # The suite sends no token: its requests act as this personal access token's owner.
 MCP_CONFORMANCE_TOKEN = env("MCP_CONFORMANCE_TOKEN")
+# CIMD documents served by the tests' own loopback document server (the product's fetcher refuses
+# loopback addresses, rightly); workers the tests start say so in their environment.
+OAUTH_CIMD_METADATA_FETCHER = env("OAUTH_CIMD_METADATA_FETCHER", OAUTH_CIMD_METADATA_FETCHER)  # noqa: F405

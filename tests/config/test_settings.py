@@ -33,3 +33,19 @@ def test_the_environment_wins_and_an_empty_variable_does_not(tmp_path):
     env_file.write_text(f"SECRET_KEY=from-file\nTOKEN_ENCRYPTION_KEYS={in_file}\n")
     assert settings_in_subprocess(tmp_path, ENV_FILE=str(env_file), SECRET_KEY="", TOKEN_ENCRYPTION_KEYS=in_environment) == [
         "from-file", [in_environment]]
+
+
+def test_reading_the_settings_imports_no_app_code_and_writes_nothing(tmp_path):
+    var_dir = tmp_path / "not-yet"
+    probe = "import sys, config.settings; print(sorted(m for m in sys.modules if m.split('.')[0] in {'mcpgateway', 'accounts', 'tests'}))"
+    environment = {**os.environ, "VAR_DIR": str(var_dir)}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    answer = subprocess.run([sys.executable, "-c", probe], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "[]"
+    assert not var_dir.exists()
+
+
+def test_the_beat_schedule_is_whole_in_the_settings():
+    from config.celery import app
+
+    assert set(app.conf.beat_schedule) == {"refresh-expiring-spotify-grants", "expire-unused-oauth-clients"}

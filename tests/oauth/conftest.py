@@ -16,6 +16,7 @@ from oauth2_provider.models import get_application_model
 
 from mcpgateway.crypto import SecretToken
 from mcpgateway.models import SpotifyGrant
+from mcpgateway.scopes import GATEWAY_SCOPES
 from tests.oauth.cimd_support import PORT_VARIABLE, DocumentServer
 
 Application = get_application_model()
@@ -66,7 +67,7 @@ def authorize_query(app: Application, challenge: str, **overrides) -> dict:
     query = {
         "response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT_URI, "state": "s-123",
         "code_challenge": challenge, "code_challenge_method": "S256", "resource": settings.OAUTH_RESOURCE,
-        "scope": " ".join(sorted(settings.OAUTH2_PROVIDER["SCOPES"])),
+        "scope": " ".join(sorted(GATEWAY_SCOPES)),
     }
     query.update(overrides)
     return {k: v for k, v in query.items() if v is not None}
