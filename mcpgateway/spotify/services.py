@@ -1,7 +1,7 @@
 """Writes of Spotify grants: connecting an account, refreshing its tokens, disconnecting it.
 
 `grant_refresh` is the only place a Spotify token is refreshed. The on-demand path
-(`grant_access_token`, before any Spotify request) and the Celery beat task
+(`grant_with_fresh_token`, before any Spotify request) and the Celery beat task
 (`grants_refresh_expiring`) both go through it.
 """
 
@@ -194,11 +194,6 @@ def grant_with_fresh_token(*, grant: SpotifyGrant) -> SpotifyGrant:
     if token_is_fresh(grant):
         return grant
     return grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
-
-
-def grant_access_token(*, grant: SpotifyGrant) -> str:
-    """A usable access token for the grant, refreshed first when it is about to expire."""
-    return grant_with_fresh_token(grant=grant).access_token.reveal()
 
 
 def grant_refresh(*, grant: SpotifyGrant, expected_generation: int | None = None, wait_seconds: float | None = None) -> RefreshResult:

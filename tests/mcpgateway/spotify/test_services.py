@@ -20,8 +20,8 @@ from mcpgateway.spotify import services
 from mcpgateway.spotify.services import (
     GrantNeedsReconnect,
     GrantRefreshFailed,
-    grant_access_token,
     grant_refresh,
+    grant_with_fresh_token,
     grants_refresh_expiring,
 )
 from tests.conftest import make_grant
@@ -78,7 +78,7 @@ def test_invalid_grant_needs_reconnect_and_is_never_retried(emulator, person):
     assert grant.access_token is None and grant.refresh_token is None
     assert "invalid_grant" in grant.last_error or "revoked" in grant.last_error.lower()
     with pytest.raises(GrantNeedsReconnect):
-        grant_access_token(grant=grant)
+        grant_with_fresh_token(grant=grant)
     assert refresh_requests(emulator) == {"success": 1, "invalid_grant": 1}
 
 
@@ -152,12 +152,12 @@ def test_a_timeout_is_retried(emulator, person, sleeps, settings):
 
 def test_on_demand_path_refreshes_only_a_nearly_expired_token(emulator, person):
     fresh, minted = make_grant(emulator, person, expires_in=3600)
-    assert grant_access_token(grant=fresh) == minted["access_token"]
+    assert grant_with_fresh_token(grant=fresh).access_token.reveal() == minted["access_token"]
     assert refresh_requests(emulator) == {}
 
     SpotifyGrant.objects.filter(pk=fresh.pk).update(access_token_expires_at=timezone.now() + timedelta(seconds=5))
     fresh.refresh_from_db()
-    token = grant_access_token(grant=fresh)
+    token = grant_with_fresh_token(grant=fresh).access_token.reveal()
     assert token != minted["access_token"]
     assert refresh_requests(emulator) == {"success": 1}
 
