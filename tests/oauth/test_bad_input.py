@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from tests.conftest import public_client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
@@ -88,7 +88,7 @@ def test_consent_post_without_csrf_token_is_refused(person, oauth_client):
     from tests.oauth.conftest import connect_spotify
 
     connect_spotify(person)
-    browser = Client(enforce_csrf_checks=True)
+    browser = public_client(enforce_csrf_checks=True)
     browser.force_login(person)
     _v, challenge = pkce_pair()
     url = authorize_url(oauth_client, challenge)
