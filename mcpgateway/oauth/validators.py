@@ -4,7 +4,9 @@ What it adds (docs/oauth.md has the reasons):
 - plain `http` redirect URIs only on loopback hosts (RFC 8252 §7.3; any port, DOT's matching);
 - consent is recorded as an OAuthAuthorization (with its McpSession row and the redirect URI) when
   a code is issued;
-- a reused authorization code revokes the tokens it gave (RFC 6749 §4.1.2);
+- a reused authorization code revokes the tokens it gave (RFC 6749 §4.1.2), and concurrent
+  exchanges of one code give tokens once: the grant row is read once per exchange and claimed
+  (locked, then deleted) in the transaction that saves the tokens;
 - a refresh grace window of our own: DOT's grace period replays the stored access token, which
   hashed storage does not keep (HTTP 500). Inside our window a refresh with a just-rotated token
   mints a fresh sibling pair in the same token family instead; after it, DOT's reuse protection
@@ -23,7 +25,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model, refresh_token_expire_timedelta
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+    refresh_token_expire_timedelta,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -35,6 +42,7 @@ from . import services
 logger = logging.getLogger(__name__)
 
 AccessToken = get_access_token_model()
+Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 
 USED_CODE_CACHE_PREFIX = "mcpgateway:oauth:used-code:"
@@ -44,6 +52,17 @@ USED_CODE_MEMORY_SECONDS = 24 * 3600
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+class _CodeAlreadyExchanged(Exception):
+    """A concurrent exchange of the same code claimed it first."""
+
+
+def _grant_being_exchanged(request):
+    grant = getattr(request, "gateway_grant", None)
+    if grant is None:  # validate_code has not accepted this code
+        raise errors.InvalidGrantError(request=request)
+    return grant
 
 
 def is_loopback_uri(uri: str) -> bool:
@@ -68,24 +87,51 @@ class GatewayOAuth2Validator(OAuth2Validator):
 
     # --- the code grant ----------------------------------------------------------------------
 
+    # DOT reads the grant row again for the PKCE challenge, its method and the redirect URI; a
+    # concurrent exchange deleting it in between answered 500 (Grant.DoesNotExist). The one row
+    # validate_code read serves them all.
+
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
-        if super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+        if _grant_being_exchanged(request).redirect_uri_allowed(redirect_uri):
             return True
         # RFC 6749 §5.2: a redirect_uri other than the authorization request's is invalid_grant
         # (oauthlib, left to itself, answers invalid_request).
         raise errors.InvalidGrantError(description="redirect_uri differs from the authorization request's", request=request)
 
+    def get_code_challenge(self, code, request):
+        return _grant_being_exchanged(request).code_challenge or None
+
+    def get_code_challenge_method(self, code, request):
+        return _grant_being_exchanged(request).code_challenge_method or None
+
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        request.gateway_grant = Grant.objects.filter(code=code, application=client).first()
+        valid = request.gateway_grant is not None and super().validate_code(client_id, code, client, request, *args, **kwargs)
         if not valid:
-            family = cache.get(USED_CODE_CACHE_PREFIX + _checksum(code))
-            if family:
-                # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
-                logger.warning("Authorization code reused for client %s: revoking its tokens", client_id)
-                RefreshToken.revoke_family(family)
-                cache.delete(USED_CODE_CACHE_PREFIX + _checksum(code))
-                transaction.on_commit(bump_revocation_epoch)
+            self._revoke_tokens_of_reused_code(code, client_id)
         return valid
+
+    def _revoke_tokens_of_reused_code(self, code, client_id):
+        family = cache.get(USED_CODE_CACHE_PREFIX + _checksum(code))
+        if family:
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
+            logger.warning("Authorization code reused for client %s: revoking its tokens", client_id)
+            RefreshToken.revoke_family(family)
+            cache.delete(USED_CODE_CACHE_PREFIX + _checksum(code))
+            transaction.on_commit(bump_revocation_epoch)
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        try:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        except _CodeAlreadyExchanged:
+            # Another exchange of this code won the claim; its tokens are revoked as for any reuse
+            # (outside the rolled-back transaction of this one).
+            self._revoke_tokens_of_reused_code(request.code, request.client_id)
+            raise errors.InvalidGrantError(request=request) from None
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        if not getattr(request, "gateway_code_claimed", False):
+            super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
 
     # --- refresh -----------------------------------------------------------------------------
 
@@ -129,6 +175,17 @@ class GatewayOAuth2Validator(OAuth2Validator):
         return rt.application == client
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type == "authorization_code":
+            # Claim the code in the transaction that saves its tokens: the row lock makes concurrent
+            # exchanges wait (PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE) and then
+            # find it gone. oauthlib deletes it only after this transaction, too late.
+            grant = _grant_being_exchanged(request)
+            if not Grant.objects.select_for_update().filter(pk=grant.pk).values_list("pk", flat=True):
+                raise _CodeAlreadyExchanged
+            result = self._save_code_exchange_tokens(token, request, *args, **kwargs)
+            Grant.objects.filter(pk=grant.pk).delete()
+            request.gateway_code_claimed = True
+            return result
         rt = getattr(request, "refresh_token_instance", None)
         if request.grant_type == "refresh_token" and isinstance(rt, RefreshToken):
             # Runs inside save_bearer_token's transaction: the lock serialises refreshes of one
@@ -141,7 +198,11 @@ class GatewayOAuth2Validator(OAuth2Validator):
             # Rotation deleted the previous access token; workers may hold it verified. Refreshes
             # are hourly per client, so moving the epoch for them costs little.
             transaction.on_commit(bump_revocation_epoch)
-        if request.grant_type == "authorization_code" and token.get("refresh_token"):
+        return result
+
+    def _save_code_exchange_tokens(self, token, request, *args, **kwargs):
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
+        if token.get("refresh_token"):
             family = (
                 RefreshToken.objects.filter(token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True)
                 .values_list("token_family", flat=True)
