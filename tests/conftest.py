@@ -61,6 +61,16 @@ def emulator(emulator_process, settings):
 
 
 @pytest.fixture
+def start_gateway():
+    """Gateway workers (uvicorn) sharing this test's database (tests/support/processes.py)."""
+    from tests.support.processes import GatewayProcesses
+
+    processes = GatewayProcesses()
+    yield processes.start
+    processes.stop()
+
+
+@pytest.fixture
 def person(django_user_model):
     return django_user_model.objects.create_user(username="pat", password="correct horse battery staple")
 

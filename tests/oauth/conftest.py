@@ -126,13 +126,3 @@ def cimd_documents(settings, monkeypatch):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "CIMD_FETCH_TIMEOUT_SECONDS": 1}
     yield server
     server.close()
-
-
-@pytest.fixture
-def start_gateway():
-    """Gateway workers (uvicorn) sharing this test's database (tests/support/processes.py)."""
-    from tests.support.processes import GatewayProcesses
-
-    processes = GatewayProcesses()
-    yield processes.start
-    processes.stop()

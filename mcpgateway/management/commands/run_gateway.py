@@ -28,6 +28,34 @@ def uvicorn_command(*, host: str, port: int, workers: int) -> list[str]:
     return command + ["--no-proxy-headers"]
 
 
+def gateway_processes(*, host: str, port: int, web_workers: int, celery_concurrency: int, no_emulator: bool) -> list[tuple[str, list[str]]]:
+    """The processes to start, by name: the emulator only without Spotify credentials."""
+    python = sys.executable
+    processes: list[tuple[str, list[str]]] = []
+    if settings.SPOTIFY_USE_EMULATOR and not no_emulator:
+        emulator = urlsplit(settings.SPOTIFY_EMULATOR_URL)
+        processes.append(
+            (
+                "spotify-emulator",
+                [
+                    python, "-m", "mcpgateway.spotify_emulator",
+                    "--host", emulator.hostname or "127.0.0.1", "--port", str(emulator.port or 8001),
+                    "--state", str(settings.VAR_DIR / "spotify-emulator.json"),
+                    "--client-id", settings.SPOTIFY_CLIENT_ID,
+                    "--redirect-uri", settings.SPOTIFY_REDIRECT_URI,
+                ],
+            )
+        )
+    processes += [
+        ("celery-worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+                           "--pool", "threads", "--concurrency", str(celery_concurrency), "--without-gossip", "--without-mingle"]),
+        ("celery-beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                         "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
+        ("web", uvicorn_command(host=host, port=port, workers=web_workers)),
+    ]
+    return processes
+
+
 class Command(BaseCommand):
     help = "Run the web server, Celery worker, Celery beat and (if no Spotify credentials) the Spotify emulator."
 
@@ -39,30 +67,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-emulator", action="store_true", help="Do not start the Spotify emulator here.")
 
     def handle(self, *args, host, port, web_workers, celery_concurrency, no_emulator, **options):
-        python = sys.executable
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        processes: list[tuple[str, list[str]]] = []
-        if settings.SPOTIFY_USE_EMULATOR and not no_emulator:
-            emulator = urlsplit(settings.SPOTIFY_EMULATOR_URL)
-            processes.append(
-                (
-                    "spotify-emulator",
-                    [
-                        python, "-m", "mcpgateway.spotify_emulator",
-                        "--host", emulator.hostname or "127.0.0.1", "--port", str(emulator.port or 8001),
-                        "--state", str(settings.VAR_DIR / "spotify-emulator.json"),
-                        "--client-id", settings.SPOTIFY_CLIENT_ID,
-                        "--redirect-uri", settings.SPOTIFY_REDIRECT_URI,
-                    ],
-                )
-            )
-        processes += [
-            ("celery-worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                               "--pool", "threads", "--concurrency", str(celery_concurrency), "--without-gossip", "--without-mingle"]),
-            ("celery-beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
-            ("web", uvicorn_command(host=host, port=port, workers=web_workers)),
-        ]
+        processes = gateway_processes(
+            host=host, port=port, web_workers=web_workers, celery_concurrency=celery_concurrency, no_emulator=no_emulator
+        )
+        emulator = urlsplit(settings.SPOTIFY_EMULATOR_URL)
         mode = "the built-in Spotify emulator" if settings.SPOTIFY_USE_EMULATOR else "Spotify"
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self.stdout.write(f"Starting the gateway on http://{host}:{port} ({database}, broker {settings.CELERY_BROKER_URL.split('://')[0]}, {mode})")
