@@ -7,6 +7,7 @@ must set what is secret (SECRET_KEY, TOKEN_ENCRYPTION_KEYS) and fails loudly wit
 
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     # Third party
     "channels",
     "oauth2_provider",
+    "axes",
     # Ours
     "accounts",
     "mcpgateway",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a sign-in refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -251,6 +255,27 @@ if TRUSTED_PROXIES:
     # must overwrite (not pass through) these headers.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- Sign-in lockout (django-axes) -------------------------------------------------------------
+# The dashboard's and the admin's sign-in pages: after SIGN_IN_FAILURE_LIMIT failed sign-ins for
+# one username, or from one client address (mcpgateway.client_address), signing in there is
+# refused for SIGN_IN_LOCKOUT_SECONDS after the last attempt (attempts during the lock extend it);
+# the page says so (accounts.views.sign_in_locked_out). Admins lift a lock in the admin (Axes).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_CLIENT_IP_CALLABLE = "mcpgateway.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.sign_in_locked_out"
+# Off by default: axes forgets, on a success, every failure from that address too, so someone with an
+# account of their own could sign in between guesses at another's and never be locked. Off, failures
+# simply age out after SIGN_IN_LOCKOUT_SECONDS.
+AXES_RESET_ON_SUCCESS = env_bool("SIGN_IN_RESET_ON_SUCCESS", False)
+# Axes keeps each failed attempt's form and query data for the admin; it masks the values of these
+# fields (always the password): the CSRF token, and ?next=, which can hold an OAuth or Spotify code.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "next"]
+# Successful sign-ins are not recorded (nothing would ever prune that table); failures are, until they age out.
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
