@@ -1,11 +1,13 @@
-"""Django admin for Spotify grants and MCP sessions. Token fields are never shown."""
+"""Django admin for Spotify grants and MCP sessions. Token fields are never shown.
+
+Every revoking action here ends a credential (mcpgateway.credentials); deleting a token, an
+authorization or a live session row does the same through mcpgateway.signals."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from .mcp.auth import personal_access_token_revoke
+from .credentials import credential_revoke, sessions_revoke
 from .models import McpSession, OAuthAuthorization, PersonalAccessToken, SpotifyGrant
-from .sessions import sessions_revoke
 from .spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
 
 
@@ -88,10 +90,10 @@ class McpSessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Revoke the selected sessions")
+    @admin.action(description="Revoke the selected sessions' credentials (every client of that token or OAuth authorization stops)")
     def revoke(self, request, queryset):
         count = sessions_revoke(sessions=queryset, revoked_by=request.user)
-        self.message_user(request, f"Revoked {count} session(s).")
+        self.message_user(request, f"Revoked {count} session(s), with the tokens and OAuth authorizations they used.")
 
 
 @admin.register(PersonalAccessToken)
@@ -115,19 +117,31 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
-            personal_access_token_revoke(token=token)
+            credential_revoke(credential_id=token.credential_id, revoked_by=request.user)
         self.message_user(request, f"Revoked {len(tokens)} token(s).")
 
 
 @admin.register(OAuthAuthorization)
 class OAuthAuthorizationAdmin(admin.ModelAdmin):
-    """Who approved which OAuth client for what. Revoke through its MCP session (the action there
-    revokes the client's tokens too); clients themselves are DOT's "Applications"."""
+    """Who approved which OAuth client for what. Revoking (or deleting) one revokes the client's
+    tokens for good and closes its sessions; clients themselves are DOT's "Applications"."""
 
-    list_display = ("application", "user", "scopes", "created_at", "session")
+    list_display = ("application", "user", "scopes", "created_at", "revoked_at", "session")
     search_fields = ("user__username", "application__name", "application__client_id")
     list_select_related = ("application", "user", "session__user")
     readonly_fields = ("user", "application", "session", "scopes", "created_at")
+    actions = ("revoke",)
+
+    @admin.display(description="revoked")
+    def revoked_at(self, authorization: OAuthAuthorization):
+        return authorization.session.revoked_at
+
+    @admin.action(description="Revoke the selected authorizations (their tokens stop; the person must approve again)")
+    def revoke(self, request, queryset):
+        authorizations = list(queryset.filter(session__revoked_at__isnull=True).select_related("session"))
+        for authorization in authorizations:
+            credential_revoke(credential_id=authorization.credential_id, revoked_by=request.user)
+        self.message_user(request, f"Revoked {len(authorizations)} authorization(s).")
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,21 @@ from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
 from .crypto import EncryptedTokenField
+from .revocation import bump_revocation_epoch_on_commit
+
+
+class RevocationQuerySet(models.QuerySet):
+    """A QuerySet.update() sends no signal, so an update of a field /mcp caches (revocation,
+    expiry, scopes) moves the revocation epoch itself: every worker rereads the rows at its next
+    request. Updates of other fields ("last seen") leave the epoch, and the caches, alone."""
+
+    revoking_fields: frozenset[str] = frozenset()
+
+    def update(self, **kwargs):
+        updated = super().update(**kwargs)
+        if updated and self.revoking_fields.intersection(kwargs):
+            bump_revocation_epoch_on_commit()
+        return updated
 
 
 class SpotifyGrant(models.Model):
@@ -63,6 +78,10 @@ class SpotifyGrant(models.Model):
         return frozenset(self.scopes.split())
 
 
+class McpSessionQuerySet(RevocationQuerySet):
+    revoking_fields = frozenset({"revoked_at", "ended_at", "expires_at", "user", "user_id", "credential_id", "kind"})
+
+
 class McpSession(models.Model):
     """One MCP client connection of a person: an MCP session (2025-11-25) or an authorized client."""
 
@@ -92,6 +111,8 @@ class McpSession(models.Model):
     # The client ended the session itself (HTTP DELETE, 2025-11-25); unlike revocation it does not
     # stop the client from starting a new one.
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = McpSessionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "MCP session"
@@ -123,6 +144,10 @@ class McpSession(models.Model):
         )
 
 
+class PersonalAccessTokenQuerySet(RevocationQuerySet):
+    revoking_fields = frozenset({"revoked_at", "expires_at", "scopes", "user", "user_id", "token_digest"})
+
+
 class PersonalAccessToken(models.Model):
     """A bearer token a person creates for scripts that cannot do OAuth. Only its keyed hash is
     stored (HMAC-SHA256 with a server-side pepper); the token itself is shown once, at creation."""
@@ -137,6 +162,8 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = PersonalAccessTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "personal access token"
@@ -153,11 +180,22 @@ class PersonalAccessToken(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
 
+    @property
+    def credential_id(self) -> str:
+        """How /mcp and the MCP sessions name this token (see mcpgateway.credentials)."""
+        return f"pat:{self.pk}"
+
+
+def oauth_credential_id(session_id: uuid.UUID) -> str:
+    """The credential id of every token of one OAuth authorization: stable across refreshes."""
+    return f"oauth:{session_id.hex}"
+
 
 class OAuthAuthorization(models.Model):
     """A person's consent for one OAuth client (a django-oauth-toolkit Application) with a set of
     gateway scopes. Its McpSession row (kind "connection", credential "oauth:<session id>") is how
-    the dashboard and admin show and revoke it; revoking that row revokes the client's tokens."""
+    the dashboard and admin show and revoke it; revoking that row, or deleting this one, revokes
+    the client's tokens (mcpgateway.credentials)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauth_authorizations")
     application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -178,3 +216,7 @@ class OAuthAuthorization(models.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+    @property
+    def credential_id(self) -> str:
+        return oauth_credential_id(self.session_id)

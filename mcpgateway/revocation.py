@@ -19,6 +19,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection, transaction
 
 REDIS_KEY = "mcpgateway:revocation-epoch"
 _redis_clients: dict[int, object] = {}
@@ -46,6 +47,16 @@ def bump_revocation_epoch() -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     os.replace(tmp, path)
+
+
+def bump_revocation_epoch_on_commit() -> None:
+    """Move the epoch once the current transaction commits (at once outside one).
+
+    One bump per transaction is enough however many rows it revokes: deleting a client with a
+    thousand tokens sends a thousand signals, not a thousand epoch writes."""
+    if connection.in_atomic_block and any(callback is bump_revocation_epoch for _sids, callback, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(bump_revocation_epoch)
 
 
 def _redis_for_this_loop():

@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .mcp.auth import personal_access_token_create, personal_access_token_revoke
-from .oauth.selectors import OAUTH_RESUME_SESSION_KEY
+from .credentials import PAT_CREDENTIAL_PREFIX, credential_revoke, sessions_revoke
+from .mcp.auth import personal_access_token_create
 from .models import McpSession, PersonalAccessToken
+from .oauth.selectors import OAUTH_RESUME_SESSION_KEY
 from .scopes import GATEWAY_SCOPES
-from .sessions import sessions_revoke
+from .selectors import credential_clients, credential_name, credentials_with_clients
 from .spotify.accounts import SPOTIFY_SCOPES
 from .spotify.selectors import grant_for_user
 from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_complete, connect_start, grant_disconnect
@@ -24,12 +25,7 @@ from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_comp
 @login_required
 def dashboard(request):
     grant = grant_for_user(user=request.user)
-    sessions = (
-        McpSession.objects.filter(user=request.user, revoked_at__isnull=True, ended_at__isnull=True)
-        .exclude(expires_at__lte=timezone.now())
-        .select_related("oauth_authorization")
-        .order_by("-last_seen_at", "-created_at")[:50]
-    )
+    tokens, authorizations = credentials_with_clients(user=request.user)
     missing_scopes = sorted(set(SPOTIFY_SCOPES) - grant.scope_set) if grant and grant.status == grant.Status.ACTIVE else []
     return render(
         request,
@@ -39,8 +35,8 @@ def dashboard(request):
             "scopes": sorted(grant.scope_set) if grant else [],
             "missing_scopes": missing_scopes,
             "connection_ends_at": grant.consented_at + REFRESH_TOKEN_LIFETIME if grant else None,
-            "sessions": sessions,
-            "tokens": PersonalAccessToken.objects.filter(user=request.user, revoked_at__isnull=True),
+            "authorizations": authorizations,
+            "tokens": tokens,
             "gateway_scopes": GATEWAY_SCOPES,
             "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
@@ -74,22 +70,47 @@ def token_create(request):
     return response
 
 
-@require_POST
+def _revoke_credential(request, *, credential_id: str):
+    """GET: what revoking this credential stops (the person decides knowing it); POST: revoke it.
+
+    A client's name is its own claim and one credential serves any number of clients, so a
+    disconnect always ends the credential: a token, or the OAuth client's authorization."""
+    name = credential_name(credential_id=credential_id)
+    is_token = credential_id.startswith(PAT_CREDENTIAL_PREFIX)
+    if request.method == "GET":
+        return render(request, "credential_revoke.html", {
+            "name": name,
+            "is_token": is_token,
+            "clients": credential_clients(credential_id=credential_id),
+        })
+    stopped = credential_clients(credential_id=credential_id)
+    credential_revoke(credential_id=credential_id, revoked_by=request.user)
+    stopped_names = ", ".join(sorted({row.client_name or "MCP client" for row in stopped})) or "no client"
+    if is_token:
+        messages.success(request, f"Token “{name}” revoked: {stopped_names} stopped and cannot use it again.")
+    else:
+        messages.success(request, f"{name} disconnected: its tokens are revoked; it must ask for your approval again.")
+    return redirect("dashboard")
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def token_revoke(request, token_id: int):
-    token = get_object_or_404(PersonalAccessToken, pk=token_id, user=request.user)
-    personal_access_token_revoke(token=token)
-    messages.success(request, f"Token “{token.name}” revoked; clients using it are refused from their next request.")
-    return redirect("dashboard")
+    token = get_object_or_404(PersonalAccessToken, pk=token_id, user=request.user, revoked_at__isnull=True)
+    return _revoke_credential(request, credential_id=token.credential_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def session_revoke(request, session_id):
-    session = get_object_or_404(McpSession, pk=session_id, user=request.user)
-    sessions_revoke(sessions=McpSession.objects.filter(pk=session.pk), revoked_by=request.user)
-    messages.success(request, f"{session.client_name or 'MCP client'} disconnected.")
-    return redirect("dashboard")
+    session = get_object_or_404(McpSession, pk=session_id, user=request.user, revoked_at__isnull=True)
+    if session.credential_id:
+        return _revoke_credential(request, credential_id=session.credential_id)
+    if request.method == "POST":  # a row of no credential (none is made today): it alone
+        sessions_revoke(sessions=McpSession.objects.filter(pk=session.pk), revoked_by=request.user)
+        messages.success(request, f"{session.client_name or 'MCP client'} disconnected.")
+        return redirect("dashboard")
+    return render(request, "credential_revoke.html", {"name": session.client_name or "MCP client", "clients": [session]})
 
 
 @require_POST

@@ -91,9 +91,9 @@ def make_grant(emulator, user, *, spotify_user_id: str | None = None, expires_in
     return grant, minted
 
 
-def make_personal_access_token(user, *, scopes=ALL_SCOPES) -> str:
+def make_personal_access_token(user, *, name: str = "test", scopes=ALL_SCOPES) -> str:
     """A personal access token of `user`, as the dashboard creates it; its plaintext."""
-    return personal_access_token_create(user=user, name="test", scopes=set(scopes), expires_in_days=None)[1]
+    return personal_access_token_create(user=user, name=name, scopes=set(scopes), expires_in_days=None)[1]
 
 
 def authorize_at_emulator(authorize_url: str, *, agree: bool = True, user_id: str | None = None) -> dict[str, str]:

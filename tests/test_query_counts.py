@@ -117,7 +117,8 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
             make_grant(emulator, someone)
             pat, _ = personal_access_token_create(user=someone, name="t", scopes={"spotify:read"}, expires_in_days=None)
             McpSession.objects.create(user=someone, credential_id=f"pat:{pat.pk}", client_name="c", protocol_version=LEGACY)
-            oauth_authorization_record(user=someone, application=make_client(name=f"client {index}"), scopes={"spotify:read"})
+            oauth_authorization_record(user=someone, application=make_client(name=f"client {index}"), scopes={"spotify:read"},
+                                       redirect_uri="http://127.0.0.1:43210/callback")
 
     counts = []
     for count, start in ((1, 0), (9, 1)):

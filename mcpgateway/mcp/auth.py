@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from mcpgateway.models import PersonalAccessToken
-from mcpgateway.revocation import EpochCache, bump_revocation_epoch, current_revocation_epoch
+from mcpgateway.revocation import EpochCache, current_revocation_epoch
 from mcpgateway.scopes import ALL_SCOPES, GATEWAY_SCOPES
 
 PAT_PREFIX = "smgp_"  # "Spotify MCP gateway personal": lets secret scanners recognise a leaked token
@@ -100,7 +99,6 @@ def _load_oauth_access_token(token: str, digest: str) -> _Cached | None:
     from oauth2_provider.models import get_access_token_model
 
     from mcpgateway.oauth.selectors import oauth_authorization_active
-    from mcpgateway.oauth.services import oauth_credential_id
 
     access_token = (
         get_access_token_model().objects.select_related("user")
@@ -118,7 +116,7 @@ def _load_oauth_access_token(token: str, digest: str) -> _Cached | None:
         user_id=access_token.user_id,
         username=access_token.user.get_username(),
         scopes=frozenset(access_token.scope.split()) & ALL_SCOPES,
-        credential_id=oauth_credential_id(authorization.session_id),
+        credential_id=authorization.credential_id,
         kind="oauth",
         audience=settings.OAUTH_RESOURCE,
     )
@@ -137,14 +135,14 @@ def _load_personal_access_token(token: str, digest: str) -> _Cached | None:
         user_id=pat.user_id,
         username=pat.user.get_username(),
         scopes=pat.scope_set & ALL_SCOPES,
-        credential_id=f"pat:{pat.pk}",
+        credential_id=pat.credential_id,
         kind="pat",
         audience=None,
     )
     return _Cached(principal=principal, verified_at=time.monotonic(), expires_at=pat.expires_at, last_used_at=pat.last_used_at)
 
 
-# --- Personal access tokens: creating and revoking ---------------------------------------------
+# --- Personal access tokens: creating (mcpgateway.credentials revokes them) ---------------------------------------------
 
 
 def personal_access_token_create(*, user, name: str, scopes: set[str] | frozenset[str], expires_in_days: int | None) -> tuple[PersonalAccessToken, str]:
@@ -173,8 +171,3 @@ def personal_access_token_create(*, user, name: str, scopes: set[str] | frozense
     return pat, plaintext
 
 
-def personal_access_token_revoke(*, token: PersonalAccessToken) -> None:
-    with transaction.atomic():
-        updated = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        if updated:
-            transaction.on_commit(bump_revocation_epoch)

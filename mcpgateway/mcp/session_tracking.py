@@ -174,11 +174,8 @@ async def mcp_session_touch(*, state: SessionState, client: ClientInfo) -> None:
 
 
 def _end(session_id: uuid.UUID) -> None:
-    with transaction.atomic():
-        ended = McpSession.objects.filter(pk=session_id, ended_at__isnull=True).update(ended_at=timezone.now())
-        if ended:
-            # Other workers may have the session cached as usable.
-            transaction.on_commit(bump_revocation_epoch)
+    # Other workers may have the session cached as usable: updating ended_at moves the epoch.
+    McpSession.objects.filter(pk=session_id, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
 async def mcp_session_end(*, state: SessionState) -> None:

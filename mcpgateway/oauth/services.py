@@ -11,16 +11,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model, get_refresh_token_model
+from oauth2_provider.settings import oauth2_settings
 
-from mcpgateway.models import McpSession, OAuthAuthorization
-from mcpgateway.revocation import bump_revocation_epoch
+from mcpgateway.models import McpSession, OAuthAuthorization, oauth_credential_id
+from mcpgateway.revocation import bump_revocation_epoch_on_commit
 
 logger = logging.getLogger(__name__)
-
-
-def oauth_credential_id(session_id: uuid.UUID) -> str:
-    """The credential id of every token of one authorization: stable across refreshes."""
-    return f"oauth:{session_id.hex}"
 
 
 def oauth_authorization_record(*, user, application, scopes: set[str], redirect_uri: str) -> OAuthAuthorization:
@@ -41,6 +37,10 @@ def oauth_authorization_record(*, user, application, scopes: set[str], redirect_
             if changed:
                 authorization.save(update_fields=changed)
             return authorization
+        # A new authorization starts with no tokens: any left from an earlier one of this client
+        # (ended in a way that could not reach its tokens, say a raw UPDATE of its row) die here,
+        # so approving the client again never brings old tokens back.
+        oauth_tokens_revoke(user_id=user.pk, application_id=application.pk)
         session_id = uuid.uuid4()
         session = McpSession.objects.create(
             id=session_id,
@@ -57,25 +57,18 @@ def oauth_authorization_record(*, user, application, scopes: set[str], redirect_
     return authorization
 
 
-def oauth_tokens_revoke(*, user_id: int, application_id: int) -> None:
-    """Revoke every token and pending code of one person's authorization of one client."""
+def oauth_tokens_revoke(*, user_id: int, application_id: int | None = None) -> None:
+    """Revoke every token and pending code of one person for one client (None: every client).
+    Refresh tokens are kept, revoked, so a replay is recognised (DOT's reuse protection)."""
     AccessToken, RefreshToken, Grant = get_access_token_model(), get_refresh_token_model(), get_grant_model()
+    mine = {"user_id": user_id} if application_id is None else {"user_id": user_id, "application_id": application_id}
     now = timezone.now()
     with transaction.atomic():
-        RefreshToken.objects.filter(user_id=user_id, application_id=application_id, revoked__isnull=True).update(
-            revoked=now, updated=now
-        )
-        AccessToken.objects.filter(user_id=user_id, application_id=application_id).delete()
-        Grant.objects.filter(user_id=user_id, application_id=application_id).delete()
-        transaction.on_commit(bump_revocation_epoch)
-
-
-def oauth_authorizations_revoke_tokens(*, sessions) -> int:
-    """The sessions were revoked (dashboard, admin): revoke the OAuth tokens behind them."""
-    pairs = set(OAuthAuthorization.objects.filter(session__in=sessions).values_list("user_id", "application_id"))
-    for user_id, application_id in pairs:
-        oauth_tokens_revoke(user_id=user_id, application_id=application_id)
-    return len(pairs)
+        RefreshToken.objects.filter(**mine, revoked__isnull=True).update(revoked=now, updated=now)
+        # Not a registration access token (RFC 7592): it manages the client, it is no grant of the person's.
+        AccessToken.objects.filter(**mine).exclude(scope=oauth2_settings.DCR_REGISTRATION_SCOPE).delete()
+        Grant.objects.filter(**mine).delete()
+        bump_revocation_epoch_on_commit()
 
 
 def oauth_clients_expire_unused(*, older_than: timedelta) -> int:

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -35,9 +34,10 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from mcpgateway.revocation import bump_revocation_epoch
+from mcpgateway.revocation import bump_revocation_epoch_on_commit
 
 from . import services
+from .selectors import oauth_authorization_active
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +80,11 @@ class GatewayOAuth2Validator(OAuth2Validator):
         return super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        # Recorded first: a new authorization revokes what an earlier one left, codes included.
         services.oauth_authorization_record(
             user=request.user, application=request.client, scopes=set(request.scopes), redirect_uri=request.redirect_uri
         )
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
 
     # --- the code grant ----------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class GatewayOAuth2Validator(OAuth2Validator):
             logger.warning("Authorization code reused for client %s: revoking its tokens", client_id)
             RefreshToken.revoke_family(family)
             cache.delete(USED_CODE_CACHE_PREFIX + _checksum(code))
-            transaction.on_commit(bump_revocation_epoch)
+            bump_revocation_epoch_on_commit()
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         try:
@@ -161,7 +162,7 @@ class GatewayOAuth2Validator(OAuth2Validator):
                 # Replayed after the window, or deliberately revoked: DOT's reuse protection.
                 if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and rt.token_family:
                     RefreshToken.revoke_family(rt.token_family)
-                    transaction.on_commit(bump_revocation_epoch)  # cached access tokens, every worker
+                    bump_revocation_epoch_on_commit()  # cached access tokens, every worker
                 return False
         else:
             if rt.access_token is None:
@@ -169,6 +170,10 @@ class GatewayOAuth2Validator(OAuth2Validator):
             expire_delta = refresh_token_expire_timedelta()
             if expire_delta and rt.access_token.expires + expire_delta <= timezone.now():
                 return False
+        if not rt.user.is_active or oauth_authorization_active(user_id=rt.user_id, application_id=rt.application_id) is None:
+            # The person was deactivated or the authorization ended: the refresh token went with
+            # it (mcpgateway.credentials), this only guards writes that bypassed that service.
+            return False
         request.user = rt.user
         request.refresh_token = refresh_token
         request.refresh_token_instance = rt
@@ -197,7 +202,7 @@ class GatewayOAuth2Validator(OAuth2Validator):
         if request.grant_type == "refresh_token":
             # Rotation deleted the previous access token; workers may hold it verified. Refreshes
             # are hourly per client, so moving the epoch for them costs little.
-            transaction.on_commit(bump_revocation_epoch)
+            bump_revocation_epoch_on_commit()
         return result
 
     def _save_code_exchange_tokens(self, token, request, *args, **kwargs):

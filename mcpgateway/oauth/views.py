@@ -1,6 +1,7 @@
 """django-oauth-toolkit's views, extended for the gateway: the consent page (Spotify first when
 needed, remembered consent, what the client will do in words), open but rate-limited client
-registration, and token revocation that reaches every worker at once."""
+registration. Token revocation (RFC 7009) is DOT's view: the model signals move the revocation
+epoch (mcpgateway.signals)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
+from oauth2_provider.views import AuthorizationView, TokenView
 from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationManagementView,
     DynamicClientRegistrationView,
@@ -25,7 +26,6 @@ from oauth2_provider.views.dynamic_client_registration import (
 
 from mcpgateway.client_address import client_address
 from mcpgateway.models import SpotifyGrant
-from mcpgateway.revocation import bump_revocation_epoch
 from mcpgateway.scopes import GATEWAY_SCOPES
 from mcpgateway.spotify.selectors import grant_for_user
 from mcpgateway.spotify.services import connect_start
@@ -173,12 +173,3 @@ class GatewayRegistrationManagementView(DynamicClientRegistrationManagementView)
         refused = _refused_client_metadata(request)
         return refused or _with_public_registration_client_uri(super().put(request, client_id, *args, **kwargs))
 
-
-class GatewayRevokeTokenView(RevokeTokenView):
-    """RFC 7009. A revoked access token may sit in any worker's verification cache: move the epoch."""
-
-    def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 200:
-            bump_revocation_epoch()
-        return response

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from mcpgateway.models import McpSession
-from mcpgateway.sessions import sessions_revoke
+from mcpgateway.credentials import sessions_revoke
 from tests.conftest import make_personal_access_token
 from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, legacy_call, legacy_session, mcp_client, reply_of
 
@@ -63,7 +63,7 @@ def test_delete_ends_the_session_on_every_worker(gateway_workers, token):
     assert McpSession.objects.get(pk=session_id).ended_at is not None
 
 
-def test_a_revoked_2025_11_25_session_is_404_at_the_next_request_on_every_worker(gateway_workers, token, django_user_model):
+def test_a_revoked_2025_11_25_session_is_refused_at_the_next_request_on_every_worker(gateway_workers, token, django_user_model):
     first, second = gateway_workers
     session_id = legacy_session(first, token)
     for base in (first, second):  # both workers have it cached now
@@ -73,7 +73,8 @@ def test_a_revoked_2025_11_25_session_is_404_at_the_next_request_on_every_worker
     assert sessions_revoke(sessions=McpSession.objects.filter(pk=session_id), revoked_by=admin) == 1
 
     for base in (first, second):
-        assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 404
+        # Revoking the session revoked its token: 401 (the token) comes before 404 (the session).
+        assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 401
 
 
 def test_a_revoked_2026_07_28_connection_is_401_at_the_next_request_on_every_worker(gateway_workers, token, django_user_model):

@@ -8,7 +8,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
-from mcpgateway.mcp.auth import authenticate_bearer, personal_access_token_revoke, token_digest
+from mcpgateway.credentials import credential_revoke
+from mcpgateway.mcp.auth import authenticate_bearer, token_digest
 from mcpgateway.models import PersonalAccessToken
 from mcpgateway.revocation import bump_revocation_epoch, current_revocation_epoch_sync
 from mcpgateway.scopes import ALL_SCOPES
@@ -75,7 +76,7 @@ def test_revocation_bites_at_the_next_request_even_when_cached(person):
     plaintext = make_personal_access_token(person)
     assert verify(plaintext) is not None  # now cached in this process
     epoch = current_revocation_epoch_sync()
-    personal_access_token_revoke(token=PersonalAccessToken.objects.get(user=person))
+    credential_revoke(credential_id=PersonalAccessToken.objects.get(user=person).credential_id)
     assert current_revocation_epoch_sync() != epoch
     assert verify(plaintext) is None
 

@@ -144,7 +144,7 @@ def test_consent_is_asked_again_for_more_scopes(signed_in, oauth_client):
 
 
 def test_consent_is_asked_again_after_revocation(signed_in, oauth_client, person):
-    from mcpgateway.sessions import sessions_revoke
+    from mcpgateway.credentials import sessions_revoke
 
     tokens_for(signed_in, oauth_client)
     sessions_revoke(sessions=McpSession.objects.filter(user=person), revoked_by=person)
