@@ -14,3 +14,7 @@ MCP_CONFORMANCE_TOKEN = env("MCP_CONFORMANCE_TOKEN")
 # CIMD documents served by the tests' own loopback document server (the product's fetcher refuses
 # loopback addresses, rightly); workers the tests start say so in their environment.
 OAUTH_CIMD_METADATA_FETCHER = env("OAUTH_CIMD_METADATA_FETCHER", OAUTH_CIMD_METADATA_FETCHER)  # noqa: F405
+# Hashing passwords and client secrets at production cost makes every sign-in and registration
+# of the suite slow (and timing-sensitive tests flaky on a busy machine); the stored values are
+# still hashes. Django's documentation recommends this for tests.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
