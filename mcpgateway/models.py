@@ -129,12 +129,6 @@ class McpSession(models.Model):
         return f"{self.client_name or 'MCP client'} of {self.user} ({self.id})"
 
     @property
-    def credential_kind(self) -> str:
-        """How the client signed in: "oauth" or "pat", the prefix of credential_id ("" if none)."""
-        kind, separator, _ = self.credential_id.partition(":")
-        return kind if separator else ""
-
-    @property
     def is_active(self) -> bool:
         now = timezone.now()
         return (

@@ -26,12 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from mcpgateway.models import SpotifyGrant
-
-from .selectors import grant_cache_remember
 from .transport import SpotifyRequestRejected, SpotifyService, SpotifyUnavailable, error_from_answer, read_answer, send, send_async
 
 logger = logging.getLogger(__name__)
@@ -148,42 +144,6 @@ class AccessTokens(Protocol):
         """A token to retry with after Spotify answered 401 to `rejected`."""
 
 
-class GrantAccessTokens:
-    """The access token of a person's SpotifyGrant, through the single-flight refresh service.
-
-    Raises `GrantNeedsReconnect` or `GrantRefreshFailed` (from mcpgateway.spotify.services).
-    """
-
-    def __init__(self, grant: SpotifyGrant):
-        self.grant = grant
-
-    async def current(self) -> str:
-        from .services import grant_with_fresh_token, token_is_fresh
-
-        if not token_is_fresh(self.grant):  # the common case skips this: no thread hop, no query
-            self.grant = await sync_to_async(grant_with_fresh_token, thread_sensitive=False)(grant=self.grant)
-            grant_cache_remember(self.grant)
-        return self.grant.access_token.reveal()
-
-    async def after_rejection(self, rejected: str) -> str:
-        token, self.grant = await sync_to_async(_token_after_rejection, thread_sensitive=False)(self.grant.pk, rejected)
-        grant_cache_remember(self.grant)
-        return token
-
-
-def _token_after_rejection(grant_id: int, rejected: str) -> tuple[str, SpotifyGrant]:
-    from .services import GrantNeedsReconnect, grant_refresh
-
-    grant = SpotifyGrant.objects.get(pk=grant_id)
-    if grant.status != SpotifyGrant.Status.ACTIVE or grant.access_token is None:
-        raise GrantNeedsReconnect(grant.last_error or "Spotify is not connected")
-    current = grant.access_token.reveal()
-    if current != rejected:
-        return current, grant  # someone refreshed since we read the token: use theirs
-    grant = grant_refresh(grant=grant, expected_generation=grant.refresh_generation).grant
-    return grant.access_token.reveal(), grant
-
-
 def _ids(value: str) -> str:
     return quote(value, safe="")
 
@@ -225,7 +185,7 @@ def _check_count(name: str, values: list[str] | tuple[str, ...], high: int) -> N
 
 
 class SpotifyApi:
-    """Spotify's Web API for one person: `SpotifyApi(GrantAccessTokens(grant))`."""
+    """Spotify's Web API for one person: `SpotifyApi(GrantAccessTokens(grant))` (mcpgateway.spotify.grant_tokens)."""
 
     def __init__(self, tokens: AccessTokens, *, base_url: str | None = None, timeout: float | None = None):
         self.tokens = tokens

@@ -127,8 +127,12 @@ async def journey(product: Product, node: str) -> None:
             await screenshot(page, "08-dashboard-with-clients")
             clients = await page.locator("#mcp-clients").inner_text()
             assert "Newcomer's assistant" in clients and "via mcp-remote" in clients, clients
-            access = await page.locator("[data-testid=session-row] td:nth-child(2)").all_inner_texts()
-            assert all(how.strip() for how in access), f"a client row does not say how it signed in:\n{clients}"
+            # OAuth clients are listed with how they signed in; the token's clients under the token.
+            oauth_clients = await page.locator("[data-testid=oauth-client]").all_inner_texts()
+            assert any("Newcomer's assistant" in c for c in oauth_clients), clients
+            assert all("signed in with OAuth" in c for c in oauth_clients), clients
+            token_clients = await page.locator("#tokens [data-testid=token-client]").all_inner_texts()
+            assert token_clients, await page.locator("#tokens").inner_text()
         except BaseException:
             await screenshot(page, "failure")
             raise

@@ -8,7 +8,7 @@ import re
 import uuid
 
 import pytest
-from django.test import Client
+from tests.conftest import public_client
 
 from mcpgateway.models import McpSession, OAuthAuthorization, PersonalAccessToken
 from tests.conftest import make_personal_access_token
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 def browser(person):
     """The person's own browser session on the dashboard."""
     connect_spotify(person)
-    client = Client()
+    client = public_client()
     client.force_login(person)
     return client
 

@@ -5,7 +5,7 @@ bring the old tokens back."""
 
 import httpx
 import pytest
-from django.test import Client
+from tests.conftest import public_client
 from oauth2_provider.models import AccessToken, RefreshToken, get_application_model
 
 from mcpgateway.models import McpSession, OAuthAuthorization
@@ -71,7 +71,7 @@ AUTHORIZATION_PATHS = [revoke_authorization, delete_authorization, revoke_sessio
 @pytest.mark.parametrize("admin_path", [*TOKEN_PATHS, *AUTHORIZATION_PATHS, delete_application], ids=lambda path: path.__name__)
 def test_each_admin_path_stops_the_client_on_every_worker_for_good(two_workers, signed_in, admin_browser, person, admin_path, settings):
     settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR = 10_000
-    registered = Client().post("/oauth/register", {  # as MCP clients register: before anyone signs in
+    registered = public_client().post("/oauth/register", {  # as MCP clients register: before anyone signs in
         "client_name": "Cursor", "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"], "token_endpoint_auth_method": "none",
     }, content_type="application/json").json()

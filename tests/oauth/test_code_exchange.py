@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 from django.conf import settings
-from django.test import Client
+from tests.conftest import public_client
 from oauth2_provider.models import AccessToken, Grant
 
 from tests.oauth.conftest import REDIRECT_URI, approve, connect_spotify, pkce_pair
@@ -20,7 +20,7 @@ def test_ten_simultaneous_exchanges_of_one_code_give_tokens_once(start_gateway, 
     # Two workers, issuer and resource the same as this process's, where the code is issued.
     workers = [start_gateway(PUBLIC_BASE_URL=settings.PUBLIC_BASE_URL) for _ in range(2)]
     connect_spotify(person)
-    browser = Client()
+    browser = public_client()
     browser.force_login(person)
     verifier, challenge = pkce_pair()
     code = approve(browser, oauth_client, challenge)["code"]

@@ -242,8 +242,8 @@ def test_the_admin_revokes_an_authorization_through_its_session(client, signed_i
 
 
 def test_the_dashboard_says_how_a_2025_session_of_an_oauth_client_signed_in(signed_in, oauth_client, person, start_gateway):
-    """A 2025-11-25 client (mcp-remote, say) opens sessions with its OAuth token: each session row
-    says it signed in with OAuth, like the authorization's own row."""
+    """A 2025-11-25 client (mcp-remote, say) opens sessions with its OAuth token: each session is
+    listed under the OAuth client it signed in as."""
     from tests.mcp.conftest import legacy_session
 
     tokens = tokens_for(signed_in, oauth_client)
@@ -251,6 +251,7 @@ def test_the_dashboard_says_how_a_2025_session_of_an_oauth_client_signed_in(sign
     legacy_session(worker, tokens["access_token"], name="desktop-app-via-proxy")
 
     page = signed_in.get("/").content.decode()
-    row = re.search(r'<tr data-testid="session-row"><td>desktop-app-via-proxy.*?</tr>', page, re.S)
-    assert row, page
-    assert "signed in with OAuth" in row.group(0), row.group(0)
+    clients = re.findall(r'<tbody data-testid="oauth-client">.*?</tbody>', page, re.S)
+    client = [block for block in clients if "desktop-app-via-proxy" in block]
+    assert client, page
+    assert "signed in with OAuth" in client[0] and 'data-testid="oauth-client-session"' in client[0], client[0]

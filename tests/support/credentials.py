@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 from django.conf import settings
-from django.test import Client
+from tests.conftest import public_client
 
 from tests.oauth.conftest import authorize_url, exchange, pkce_pair, redirect_query
 from tests.mcp.conftest import MODERN, POST_HEADERS, bearer, initialize_params, legacy_call, legacy_session, rpc
@@ -31,7 +31,7 @@ def two_workers(django_db_setup, django_db_blocker):
 def admin_browser(django_user_model):
     """A superuser signed in to the admin."""
     admin = django_user_model.objects.create_superuser(username="root", password="an admin password 123", email="")
-    client = Client()
+    client = public_client()
     client.force_login(admin)
     return client
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from mcpgateway.mcp.context import current_epoch, current_principal
 from mcpgateway.models import SpotifyGrant
-from mcpgateway.spotify.webapi import GrantAccessTokens, SpotifyApi
+from mcpgateway.spotify.grant_tokens import GrantAccessTokens
+from mcpgateway.spotify.webapi import SpotifyApi
 from mcpgateway.spotify.selectors import grant_for_user_cached
 
 from .errors import needs_reconnect, not_connected
