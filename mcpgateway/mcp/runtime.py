@@ -9,6 +9,9 @@ The SDK never sees Django's `receive`: Django has read the body already and list
 disconnect itself; the SDK gets the body and learns of a disconnect when Django cancels us. Its
 `send` messages become an `HttpResponse` (complete replies) or a `StreamingHttpResponse` (SSE,
 streamed as the SDK writes it: progress arrives as it happens).
+
+Every server gets `PromptLookupMiddleware` (mcpgateway.mcp.prompts): the spec's -32602 for a prompt it
+cannot render, where the SDK would answer with an internal error and a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+from mcpgateway.mcp.prompts import PromptLookupMiddleware
 from mcpgateway.mcp.responses import internal_error, sdk_reply
 from mcpgateway.mcp.transport_security import sdk_transport_security
 
@@ -68,6 +72,7 @@ class SdkRuntime:
         runtime = self._runtimes.get(loop)
         if runtime is None:
             server = self.server_factory()
+            server.middleware.append(PromptLookupMiddleware(server))
             manager = StreamableHTTPSessionManager(
                 app=server._lowlevel_server,  # the SDK's own streamable_http_app() passes the same object
                 json_response=settings.MCP_JSON_RESPONSE,

@@ -9,6 +9,7 @@ caller see and call only the tools its scopes allow (mcpgateway.mcp.access).
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,16 @@ from mcpgateway.mcp.context import current_principal, current_principal_or_none,
 from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, register_tools
 
 SERVER_NAME = "spotify-mcp-gateway"
+
+
+def _project_version() -> str:
+    """pyproject.toml's [project] version. The project is not installed (`[tool.uv] package = false`),
+    so there is no distribution metadata to ask: the file is read once, at import."""
+    with open(settings.BASE_DIR / "pyproject.toml", "rb") as pyproject:
+        return tomllib.load(pyproject)["project"]["version"]
+
+
+SERVER_VERSION = _project_version()  # serverInfo.version in both eras
 INSTRUCTIONS = (
     "Controls the Spotify account of the person who connected this client: search the catalog, "
     "read and control playback, manage the queue, playlists and library."
@@ -60,15 +71,29 @@ def request_state_security() -> RequestStateSecurity:
     return RequestStateSecurity(keys=[key], bind_principal=bind_principal, audience=SERVER_NAME)
 
 
+# MCPServer registers these handlers whether or not it has prompts or resources, and so advertises
+# both capabilities; the gateway has neither. A server declares what it serves (MCP 2025-11-25
+# "Lifecycle", capability negotiation; 2026-07-28 server/discover), so they are taken out: clients
+# see only `tools` and get -32601 for the rest. The SDK has no public way to drop a handler.
+UNSERVED_METHODS = ("prompts/list", "prompts/get", "resources/list", "resources/templates/list", "resources/read")
+
+
 def build_server() -> MCPServer:
     server = MCPServer(
         SERVER_NAME,
         title="Spotify MCP gateway",
+        version=SERVER_VERSION,
         instructions=INSTRUCTIONS,
         website_url=settings.PUBLIC_BASE_URL,
         request_state_security=request_state_security(),
+        # No subscriptions/listen: its in-process bus would reach only the listeners of one worker,
+        # and the gateway never changes its tool list. Without it the 2026-07-28 capabilities claim
+        # no listChanged either, like the 2025-11-25 ones.
+        subscriptions=False,
         middleware=[ToolAccessMiddleware(TOOL_REQUIREMENTS)],
     )
+    for method in UNSERVED_METHODS:
+        server._lowlevel_server._request_handlers.pop(method)
     server.add_tool(
         get_gateway_identity,
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),

@@ -94,19 +94,43 @@ def reply_of(response: httpx.Response) -> dict:
     return [m for m in messages_of(response) if "id" in m and ("result" in m or "error" in m)][-1]
 
 
-def legacy_session(base: str, token: str, *, name: str = "pytest-client") -> str:
+def legacy_initialize(base: str, token: str, *, name: str = "pytest-client", path: str = "/mcp") -> httpx.Response:
+    return httpx.post(f"{base}{path}", json=rpc("initialize", initialize_params(name)), headers={**POST_HEADERS, **bearer(token)})
+
+
+def legacy_session(base: str, token: str, *, name: str = "pytest-client", path: str = "/mcp") -> str:
     """Open a 2025-11-25 session with raw HTTP; returns its Mcp-Session-Id."""
-    response = httpx.post(f"{base}/mcp", json=rpc("initialize", initialize_params(name)), headers={**POST_HEADERS, **bearer(token)})
+    response = legacy_initialize(base, token, name=name, path=path)
     assert response.status_code == 200, response.text
     session_id = response.headers["mcp-session-id"]
-    ack = httpx.post(f"{base}/mcp", json=rpc("notifications/initialized", id=None),
+    ack = httpx.post(f"{base}{path}", json=rpc("notifications/initialized", id=None),
                      headers={**POST_HEADERS, **bearer(token), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY})
     assert ack.status_code == 202, ack.text
     return session_id
 
 
-def legacy_call(base: str, token: str, session_id: str, method: str, params: dict | None = None, **headers: str) -> httpx.Response:
+def legacy_call(
+    base: str, token: str, session_id: str, method: str, params: dict | None = None, *, path: str = "/mcp", **headers: str
+) -> httpx.Response:
     return httpx.post(
-        f"{base}/mcp", json=rpc(method, params),
+        f"{base}{path}", json=rpc(method, params),
         headers={**POST_HEADERS, **bearer(token), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY, **headers},
     )
+
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "pytest-client", "version": "1.2.3"},
+}
+# The body parameter a 2026-07-28 request mirrors in its Mcp-Name header, per method.
+NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+
+def modern_call(base: str, token: str, method: str, params: dict | None = None, *, path: str = "/mcp", **headers: str) -> httpx.Response:
+    """One 2026-07-28 request with raw HTTP: the `_meta` envelope and the routing headers a client sends."""
+    params = {**(params or {}), "_meta": MODERN_META}
+    routing = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+    if method in NAME_PARAMS and NAME_PARAMS[method] in params:
+        routing["Mcp-Name"] = params[NAME_PARAMS[method]]
+    return httpx.post(f"{base}{path}", json=rpc(method, params), headers={**POST_HEADERS, **bearer(token), **routing, **headers})
