@@ -13,6 +13,11 @@ What it leaves out, and why:
 - The request_started / request_finished signals: their receivers are synchronous (each send is a
   thread hop). Their work is done here instead: `close_old_connections` runs in that sync thread
   at most every CONNECTION_RECYCLE_SECONDS, honouring CONN_MAX_AGE and CONN_HEALTH_CHECKS.
+
+What it adds: header values without the whitespace around them (RFC 9110 §5.5: "a field value does
+not include leading or trailing whitespace"). uvicorn's httptools parser passes it on; the SDK
+compares `Mcp-Name`, `Mcp-Method` and `MCP-Protocol-Version` with the body byte for byte, and the
+gateway's session tracking reads them too, so every reader gets the trimmed value from here.
 """
 
 import asyncio
@@ -47,6 +52,7 @@ class McpASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope, receive, send):
+        scope = {**scope, "headers": [(name, value.strip(b" \t")) for name, value in scope["headers"]]}
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:

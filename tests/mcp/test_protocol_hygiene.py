@@ -1,18 +1,17 @@
 """Bad requests get the status and JSON-RPC error the spec names: never a 500, never a traceback
 (the worker fixture fails a test whose worker logged one), never Django's HTML."""
 
+import http.client
+import json
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
-from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, legacy_call, legacy_session, rpc
+from mcpgateway.models import McpSession
+from tests.mcp.conftest import LEGACY, MODERN, MODERN_META, POST_HEADERS, bearer, legacy_call, legacy_session, rpc
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-MODERN_META = {
-    "io.modelcontextprotocol/protocolVersion": MODERN,
-    "io.modelcontextprotocol/clientCapabilities": {},
-    "io.modelcontextprotocol/clientInfo": {"name": "hygiene", "version": "1"},
-}
 
 
 def modern_post(base, token, body, **headers):
@@ -96,6 +95,26 @@ def test_a_modern_request_whose_routing_headers_disagree_with_its_body_is_400(ga
     )
     assert_jsonrpc_error(wrong_method, 400)
     assert_jsonrpc_error(wrong_name, 400)
+
+
+def test_routing_headers_are_compared_without_surrounding_whitespace(gateway, token):
+    """RFC 9110 §5.5: a field value excludes the whitespace around it, so the SDK must see
+    `Mcp-Name: get_gateway_identity` here (the conformance suite's
+    sep-2243-server-accepts-whitespace-header-value). httpx refuses to send such values: http.client."""
+    body = json.dumps(rpc("tools/call", {"name": "get_gateway_identity", "arguments": {}, "_meta": MODERN_META}))
+    connection = http.client.HTTPConnection(urlsplit(gateway).netloc, timeout=10)
+    connection.request("POST", "/mcp", body, headers={
+        **POST_HEADERS, **bearer(token),
+        "MCP-Protocol-Version": f" {MODERN}\t", "Mcp-Method": "tools/call ", "Mcp-Name": "  get_gateway_identity  ",
+    })
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+
+    assert response.status == 200, text
+    assert '"username":"robin"' in text.replace(" ", ""), text
+    # Session tracking read the same trimmed version.
+    assert McpSession.objects.get(kind=McpSession.Kind.CONNECTION).protocol_version == MODERN
 
 
 def test_a_foreign_origin_is_403(gateway, token):
