@@ -20,7 +20,6 @@ def make_filesystem_broker_folders(sender, **kwargs):
             os.makedirs(options[key], exist_ok=True)
 
 
-# The worker's heartbeat for /healthz (beat's comes from CELERY_BEAT_SCHEDULER).
-from mcpgateway.heartbeats import WorkerHeartbeat  # noqa: E402
-
-app.steps["worker"].add(WorkerHeartbeat)
+# The worker's heartbeat for /healthz (beat's comes from CELERY_BEAT_SCHEDULER); named, not
+# imported, so importing config (and its settings) loads no app code.
+app.steps["worker"].add("mcpgateway.heartbeats:WorkerHeartbeat")

@@ -7,6 +7,7 @@ must set what is secret (SECRET_KEY, TOKEN_ENCRYPTION_KEYS) and fails loudly wit
 
 import hashlib
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,8 +52,11 @@ DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 
 # Missing secrets are reported by the system checks (mcpgateway.checks) with the variable's name,
-# so `migrate`, `run_gateway` and `check` stop with a message instead of a traceback.
-SECRET_KEY = env("SECRET_KEY") or ("insecure-debug-only-secret-key-do-not-use-in-production" if DEBUG else "")
+# so `migrate`, `run_gateway` and `check` stop with a message instead of a traceback, and /healthz
+# is red. A web process started anyway signs with a throwaway key: nothing it issues outlives it,
+# and no personal access token verifies (their pepper derives from it).
+SECRET_KEY_MISSING = not env("SECRET_KEY") and not DEBUG
+SECRET_KEY = env("SECRET_KEY") or ("insecure-debug-only-secret-key-do-not-use-in-production" if DEBUG else secrets.token_urlsafe(50))
 
 # The address people and MCP clients use to reach the gateway; it names the Spotify redirect URI,
 # the OAuth issuer and every URL the gateway hands out, so it must be exactly what the outside

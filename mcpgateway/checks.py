@@ -35,8 +35,7 @@ def fernet_key_problem(key: str) -> str | None:
 @register(SECRETS_TAG)
 def check_secrets(app_configs=None, **kwargs) -> list[Error]:
     errors: list[Error] = []
-    # settings.SECRET_KEY raises when empty; the settings object itself answers plainly.
-    if not getattr(settings._wrapped, "SECRET_KEY", ""):
+    if settings.SECRET_KEY_MISSING:
         errors.append(
             Error(
                 "SECRET_KEY is not set.",

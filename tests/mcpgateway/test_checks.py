@@ -30,7 +30,7 @@ def test_a_key_of_the_wrong_length_is_refused(settings):
 
 
 def test_missing_secrets_are_named(settings):
-    settings.SECRET_KEY = ""
+    settings.SECRET_KEY_MISSING = True
     settings.TOKEN_ENCRYPTION_KEYS = []
     message = run_check()
     assert "SECRET_KEY is not set" in message

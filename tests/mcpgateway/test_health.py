@@ -122,3 +122,11 @@ def test_a_real_worker_and_beat_keep_healthz_green_and_their_death_turns_it_red(
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+@pytest.mark.django_db
+def test_healthz_is_red_without_a_secret_key(client, heartbeats, settings):
+    settings.SECRET_KEY_MISSING = True
+    problems = failing(client.get("/healthz"))
+    assert set(problems) == {"secrets"}
+    assert "SECRET_KEY is not set" in problems["secrets"]
