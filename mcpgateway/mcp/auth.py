@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -152,6 +153,9 @@ def personal_access_token_create(*, user, name: str, scopes: set[str] | frozense
         raise ValueError("Give the token a name, so you can recognise it later.")
     if len(name) > 100:
         raise ValueError("Token names are at most 100 characters.")
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in name):
+        # NUL among them, which PostgreSQL cannot store.
+        raise ValueError("Token names cannot contain control characters.")
     unknown = set(scopes) - set(GATEWAY_SCOPES)
     if unknown:
         raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")

@@ -32,6 +32,7 @@ from mcpgateway.mcp.responses import authentication_required, bodiless, no_get_s
 from mcpgateway.mcp.runtime import ResponseStartHook
 from mcpgateway.models import McpSession
 from mcpgateway.revocation import EpochCache, bump_revocation_epoch
+from mcpgateway.storable_text import storable_text
 
 CACHE_SIZE = 10_000
 _FIELDS = ("id", "user_id", "kind", "credential_id", "revoked_at", "ended_at", "expires_at", "last_seen_at")
@@ -215,11 +216,12 @@ async def track_request(*, request: HttpRequest, principal: Principal, message: 
 
 
 def _client_info(request: HttpRequest, *, name: Any = "", version: Any = "", protocol_version: Any = "") -> ClientInfo:
+    # What a client says of itself is only shown to people: keep what a database can store of it.
     return ClientInfo(
-        name=str(name or ""),
-        version=str(version or ""),
-        protocol_version=str(protocol_version or ""),
-        user_agent=request.headers.get("User-Agent", ""),
+        name=storable_text(str(name or "")),
+        version=storable_text(str(version or "")),
+        protocol_version=storable_text(str(protocol_version or "")),
+        user_agent=storable_text(request.headers.get("User-Agent", "")),
         ip_address=request.META.get("REMOTE_ADDR") or None,
     )
 

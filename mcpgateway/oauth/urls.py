@@ -13,7 +13,7 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server", dot_views.OAuthServerMetadataView.as_view(), name="oauth-server-metadata"),
     path("oauth/authorize", views.GatewayAuthorizationView.as_view(), name="authorize"),
     path("oauth/token", views.GatewayTokenView.as_view(), name="token"),
-    path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("oauth/revoke", views.GatewayRevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/register", views.GatewayRegistrationView.as_view(), name="dcr-register"),
     path(
         "oauth/register/<str:client_id>",

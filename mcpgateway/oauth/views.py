@@ -1,34 +1,46 @@
 """django-oauth-toolkit's views, extended for the gateway: the consent page (Spotify first when
 needed, remembered consent, what the client will do in words), open but rate-limited client
 registration. Token revocation (RFC 7009) is DOT's view: the model signals move the revocation
-epoch (mcpgateway.signals)."""
+epoch (mcpgateway.signals).
+
+Every endpoint first refuses parameters that are not text the gateway can store or look up
+(`WellFormedParametersMixin`), so django-oauth-toolkit never queries the database with them.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from oauth2_provider.exceptions import OAuthToolkitError
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView, TokenView
+from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 from oauth2_provider.views.dynamic_client_registration import (
     DynamicClientRegistrationManagementView,
     DynamicClientRegistrationView,
 )
+from oauthlib.oauth2.rfc6749 import errors
 
 from mcpgateway.client_address import client_address
 from mcpgateway.models import SpotifyGrant
 from mcpgateway.scopes import GATEWAY_SCOPES
 from mcpgateway.spotify.selectors import grant_for_user
 from mcpgateway.spotify.services import connect_start
+from mcpgateway.storable_text import text_problem
 
 from .client_metadata import client_metadata_problem
 from .selectors import OAUTH_RESUME_SESSION_KEY, oauth_consent_covers, redirect_uris_all_loopback
@@ -43,7 +55,66 @@ def _never_framed(response):
     return response
 
 
-class GatewayAuthorizationView(AuthorizationView):
+# --- parameters the gateway can look up ---------------------------------------------------------
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _parameters(encoded: str) -> list[tuple[str, str]]:
+    # errors="strict": a percent-encoded byte sequence that is not UTF-8 raises UnicodeDecodeError
+    # (Django's QueryDict would silently turn it into U+FFFD).
+    return parse_qsl(encoded, keep_blank_values=True, encoding="utf-8", errors="strict")
+
+
+def _basic_credentials(request: HttpRequest) -> list[tuple[str, str]]:
+    """client_id and client_secret of HTTP Basic, decoded as DOT decodes them (RFC 6749 §2.3.1:
+    form-encoded, then base64). What DOT cannot decode it refuses itself."""
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Basic":
+        return []
+    try:
+        decoded = base64.b64decode(encoded).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return []
+    client_id, _, client_secret = decoded.partition(":")
+    return [("client_id", unquote_plus(client_id, errors="strict")), ("client_secret", unquote_plus(client_secret, errors="strict"))]
+
+
+def malformed_parameter(request: HttpRequest) -> str | None:
+    """Why a parameter of this OAuth request (path, query, form body, Basic credentials) is not
+    text the gateway can store or look up, in words for `error_description`; None when all are."""
+    try:
+        parameters = [("path", request.path), *_parameters(request.META.get("QUERY_STRING", ""))]
+        if request.content_type == "application/x-www-form-urlencoded":
+            parameters += _parameters(request.body.decode("utf-8"))
+        elif request.method == "POST" and request.content_type == "multipart/form-data":
+            parameters += list(request.POST.items())
+        parameters += _basic_credentials(request)
+    except UnicodeDecodeError:
+        return "Parameters must be UTF-8 text."
+    for name, value in parameters:
+        problem = text_problem(name) or text_problem(value)
+        if problem:
+            named = f"The parameter {name}" if _PLAIN_NAME.fullmatch(name) else "A parameter"
+            return f"{named} {problem}."
+    return None
+
+
+class WellFormedParametersMixin:
+    """Every OAuth endpoint: a parameter that is not storable text is invalid_request (RFC 6749
+    §5.2, "malformed"), answered before django-oauth-toolkit sees the request."""
+
+    def dispatch(self, request, *args, **kwargs):
+        problem = malformed_parameter(request)
+        if problem is not None:
+            return self.malformed_request(problem)
+        return super().dispatch(request, *args, **kwargs)
+
+    def malformed_request(self, description: str):
+        return JsonResponse({"error": "invalid_request", "error_description": description}, status=400)
+
+
+class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
     template_name = "oauth2_provider/authorize.html"
 
     def redirect(self, redirect_to, application):
@@ -80,6 +151,11 @@ class GatewayAuthorizationView(AuthorizationView):
 
     def post(self, request, *args, **kwargs):
         return _never_framed(super().post(request, *args, **kwargs))
+
+    def malformed_request(self, description: str):
+        # Not redirected: the redirect URI itself may be the malformed parameter (RFC 6749 §4.1.2.1).
+        error = FatalClientError(error=errors.InvalidRequestFatalError(description=description))
+        return _never_framed(self.error_response(error, application=None))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -124,7 +200,13 @@ def _with_public_registration_client_uri(response: HttpResponse) -> HttpResponse
     return response
 
 
-class GatewayTokenView(TokenView):
+# DOT exempts these API endpoints from CSRF (and from a login requirement) on its own `dispatch`;
+# the mixin's `dispatch` comes first, so the exemptions are declared again here.
+api_endpoint = method_decorator([csrf_exempt, login_not_required], name="dispatch")
+
+
+@api_endpoint
+class GatewayTokenView(WellFormedParametersMixin, TokenView):
     """Only the grants the metadata advertises (RFC 8414 §2): a client that registered another one
     before registration refused it gets `unsupported_grant_type` (RFC 6749 §5.2), and so does the
     device-code grant, which DOT's view would otherwise route to its own handler."""
@@ -136,7 +218,48 @@ class GatewayTokenView(TokenView):
         return super().post(request, *args, **kwargs)
 
 
-class GatewayRegistrationView(DynamicClientRegistrationView):
+# RFC 7591 §2 metadata is flat: strings, arrays of strings, at most a JWK Set (RFC 7517) inside.
+MAX_METADATA_DEPTH = 8
+
+
+def metadata_problem(body: bytes) -> str | None:
+    """Why a registration body (RFC 7591 §3.1) is metadata the gateway cannot take, beyond what DOT
+    checks itself: nested deeper than MAX_METADATA_DEPTH, or text no database stores. None when it
+    is fine, or when it is not JSON at all (DOT answers that)."""
+    try:
+        metadata = json.loads(body)
+    except RecursionError:
+        # The C parser gives up long before the interpreter's stack does; DOT would let it escape.
+        return f"The metadata is nested more than {MAX_METADATA_DEPTH} levels deep."
+    except ValueError:
+        return None
+    pending = [(metadata, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_METADATA_DEPTH:
+            return f"The metadata is nested more than {MAX_METADATA_DEPTH} levels deep."
+        if isinstance(value, dict):
+            pending += [(key, depth) for key in value] + [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            pending += [(item, depth + 1) for item in value]
+        elif isinstance(value, str) and (problem := text_problem(value)):
+            return f"A metadata value {problem}."
+    return None
+
+
+class RegistrationMetadataMixin(WellFormedParametersMixin):
+    """Client metadata (register: POST, update: PUT, RFC 7592 §2.2) is checked before DOT parses it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in ("POST", "PUT"):
+            problem = metadata_problem(request.body)
+            if problem is not None:
+                return JsonResponse({"error": "invalid_client_metadata", "error_description": problem}, status=400)
+        return super().dispatch(request, *args, **kwargs)
+
+
+@api_endpoint
+class GatewayRegistrationView(RegistrationMetadataMixin, DynamicClientRegistrationView):
     """Open Dynamic Client Registration (RFC 7591), limited per client address, for the grants
     the gateway serves."""
 
@@ -159,7 +282,8 @@ class GatewayRegistrationView(DynamicClientRegistrationView):
         return _refused_client_metadata(request) or _with_public_registration_client_uri(super().post(request, *args, **kwargs))
 
 
-class GatewayRegistrationManagementView(DynamicClientRegistrationManagementView):
+@api_endpoint
+class GatewayRegistrationManagementView(RegistrationMetadataMixin, DynamicClientRegistrationManagementView):
     """RFC 7592: an update may not switch a client to a grant the gateway does not serve; its
     registration_client_uri is the public one."""
 
@@ -173,3 +297,7 @@ class GatewayRegistrationManagementView(DynamicClientRegistrationManagementView)
         refused = _refused_client_metadata(request)
         return refused or _with_public_registration_client_uri(super().put(request, client_id, *args, **kwargs))
 
+
+@api_endpoint
+class GatewayRevokeTokenView(WellFormedParametersMixin, RevokeTokenView):
+    """RFC 7009, with well-formed parameters only; the model signals move the revocation epoch."""

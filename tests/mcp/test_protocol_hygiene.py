@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mcpgateway.models import McpSession
-from tests.mcp.conftest import LEGACY, MODERN, MODERN_META, POST_HEADERS, bearer, legacy_call, legacy_session, rpc
+from tests.mcp.conftest import LEGACY, MODERN, MODERN_META, POST_HEADERS, bearer, initialize_params, legacy_call, legacy_session, rpc
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -153,3 +153,18 @@ def test_an_unsupported_http_method_is_405_json(gateway, token):
     response = httpx.put(f"{gateway}/mcp", json=rpc("ping"), headers={**POST_HEADERS, **bearer(token)})
     assert response.status_code == 405
     assert "html" not in response.headers.get("content-type", "")
+
+
+def test_a_client_name_with_a_nul_is_kept_without_it(gateway, token):
+    """PostgreSQL refuses NUL in text. The name is what the client says it is, shown to people: the
+    gateway keeps the rest of it, in both eras."""
+    from mcpgateway.models import McpSession
+
+    initialize = rpc("initialize", {**initialize_params(), "clientInfo": {"name": "pytest\x00client", "version": "1\x00"}})
+    legacy = httpx.post(f"{gateway}/mcp", json=initialize, headers={**POST_HEADERS, **bearer(token)})
+    assert legacy.status_code == 200, legacy.text
+    meta = {**MODERN_META, "io.modelcontextprotocol/clientInfo": {"name": "pytest\x00client", "version": "1"}}
+    modern = modern_post(gateway, token, rpc("tools/list", {"_meta": meta}), **{"Mcp-Method": "tools/list"})
+    assert modern.status_code == 200, modern.text
+    kept = {(row.kind, row.client_name, row.client_version) for row in McpSession.objects.all()}
+    assert kept == {("session", "pytestclient", "1"), ("connection", "pytestclient", "1")}

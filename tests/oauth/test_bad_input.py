@@ -1,20 +1,22 @@
 """Bad input (issue section 3): each rejected with the right OAuth error, nothing issued."""
 
 import asyncio
+import json
 from urllib.parse import parse_qs, urlsplit
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.conf import settings
 from tests.conftest import public_client
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from mcpgateway.mcp.auth import authenticate_bearer
 from mcpgateway.models import OAuthAuthorization
 from mcpgateway.revocation import bump_revocation_epoch
 from tests.oauth.conftest import (
-    REDIRECT_URI, approve, authorize_url, exchange, make_client, pkce_pair, redirect_query, refresh, tokens_for,
+    REDIRECT_URI, approve, authorize_query, authorize_url, exchange, make_client, pkce_pair, redirect_query, refresh, tokens_for,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -301,3 +303,120 @@ def test_an_s256_challenge_that_is_not_43_base64url_characters_is_invalid_reques
     answer = redirect_query(signed_in.get(authorize_url(oauth_client, challenge)))
     assert answer["error"] == "invalid_request" and "code_challenge" in answer["error_description"]
     assert not Grant.objects.exists()
+
+
+# --- text no database can store, over real HTTP ---------------------------------------------------
+# PostgreSQL refuses NUL (U+0000) in text columns; neither database stores a lone surrogate. Such a
+# parameter is invalid_request before django-oauth-toolkit looks anything up with it.
+
+NUL = "\x00"
+
+
+@pytest.fixture(scope="module")
+def gateway(django_db_setup, django_db_blocker):
+    """One worker for this module's requests (the worker fails the module if it logged a traceback)."""
+    from tests.support.processes import GatewayProcesses
+
+    processes = GatewayProcesses()
+    yield processes.start()
+    processes.stop()
+
+
+def signed_in_cookies(user) -> dict[str, str]:
+    """The session cookie of `user` signed in (the session row is in the database the worker shares)."""
+    browser = public_client()
+    browser.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: browser.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def assert_invalid_request(response):
+    assert response.status_code == 400, response.text[:500]
+    assert response.json()["error"] == "invalid_request", response.text
+
+
+TOKEN_REQUESTS = {
+    "authorization_code": {"grant_type": "authorization_code", "code": "some-code", "redirect_uri": REDIRECT_URI,
+                           "code_verifier": "v" * 43, "resource": settings.OAUTH_RESOURCE, "client_secret": "s"},
+    "refresh_token": {"grant_type": "refresh_token", "refresh_token": "some-refresh-token", "scope": "spotify:read",
+                      "resource": settings.OAUTH_RESOURCE, "client_secret": "s"},
+}
+
+
+@pytest.mark.parametrize(
+    "grant, field",
+    [(grant, field) for grant, fields in TOKEN_REQUESTS.items() for field in ["client_id", *fields]],
+)
+def test_a_nul_in_any_token_request_field_is_invalid_request(gateway, oauth_client, grant, field):
+    data = {**TOKEN_REQUESTS[grant], "client_id": oauth_client.client_id}
+    data[field] += NUL
+    assert_invalid_request(httpx.post(f"{gateway}/oauth/token", data=data))
+    assert nothing_issued()
+
+
+@pytest.mark.parametrize("where", ["client_id", "client_secret"])
+def test_a_nul_in_http_basic_client_credentials_is_invalid_request(gateway, oauth_client, where):
+    credentials = {"client_id": oauth_client.client_id, "client_secret": "secret"}
+    credentials[where] += NUL
+    data = {"grant_type": "refresh_token", "refresh_token": "some-refresh-token"}
+    response = httpx.post(f"{gateway}/oauth/token", data=data, auth=(credentials["client_id"], credentials["client_secret"]))
+    assert_invalid_request(response)
+
+
+@pytest.mark.parametrize("field", ["token", "client_id", "token_type_hint"])
+def test_a_nul_in_a_revocation_request_is_invalid_request(gateway, signed_in, oauth_client, field):
+    tokens = tokens_for(signed_in, oauth_client)
+    data = {"token": tokens["access_token"], "client_id": oauth_client.client_id, "token_type_hint": "access_token"}
+    data[field] += NUL
+    assert_invalid_request(httpx.post(f"{gateway}/oauth/revoke", data=data))
+    assert principal_of(tokens["access_token"]) is not None  # nothing was revoked
+
+
+@pytest.mark.parametrize("field", ["client_id", "redirect_uri", "state", "code_challenge", "scope", "resource"])
+def test_a_nul_in_an_authorization_request_is_an_error_page(gateway, signed_in, person, oauth_client, field):
+    _v, challenge = pkce_pair()
+    query = authorize_query(oauth_client, challenge)
+    query[field] += NUL
+    response = httpx.get(f"{gateway}/oauth/authorize", params=query, cookies=signed_in_cookies(person))
+    assert response.status_code == 400, response.text[:500]
+    assert "invalid_request" in response.text
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["query", "form"])
+def test_invalid_utf8_in_a_parameter_is_invalid_request(gateway, oauth_client, where):
+    parameters = b"grant_type=refresh_token&refresh_token=%FF%FE&client_id=" + oauth_client.client_id.encode()
+    if where == "query":
+        response = httpx.post(f"{gateway}/oauth/token?{parameters.decode()}", data={"x": "1"})
+    else:
+        response = httpx.post(f"{gateway}/oauth/token", content=parameters,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_invalid_request(response)
+
+
+# --- client registration: metadata no database can store, JSON nested too deep ----------------------
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"client_name": "Robin" + NUL, "redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"},
+        {"client_name": "Robin", "redirect_uris": [REDIRECT_URI + NUL], "token_endpoint_auth_method": "none"},
+        {"client_name": "Robin\ud800", "redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"},
+        {"client_name": "Robin", "redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none", "x" + NUL: 1},
+    ],
+    ids=["nul-in-name", "nul-in-redirect-uri", "lone-surrogate", "nul-in-a-key"],
+)
+def test_registration_metadata_no_database_can_store_is_invalid_client_metadata(gateway, db, metadata):
+    response = httpx.post(f"{gateway}/oauth/register", content=json.dumps(metadata),
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text[:500]
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert not Application.objects.exists()
+
+
+def test_registration_json_nested_50000_deep_is_invalid_client_metadata(gateway, db):
+    body = '{"client_name": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    response = httpx.post(f"{gateway}/oauth/register", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text[:500]
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert not Application.objects.exists()
