@@ -307,6 +307,13 @@ LOGGING = {
     },
 }
 
+# --- Request bodies (mcpgateway.request_body) ---------------------------------------------------
+# Largest request body of the site (OAuth endpoints, forms); /mcp has its own limit below. A body
+# declared larger is refused (413) before it is read, a chunked one as soon as it crosses the limit.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
+# A request whose body has not fully arrived this long after it started is answered 408 and closed.
+REQUEST_BODY_TIMEOUT_SECONDS = float(env("REQUEST_BODY_TIMEOUT_SECONDS", "15"))
+
 # --- MCP endpoint (/mcp) -----------------------------------------------------------------------
 # Largest request body /mcp accepts; larger ones get 413 with a JSON-RPC error.
 MCP_MAX_REQUEST_BODY_BYTES = env_int("MCP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)

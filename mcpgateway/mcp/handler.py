@@ -18,6 +18,9 @@ What it adds: header values without the whitespace around them (RFC 9110 §5.5: 
 not include leading or trailing whitespace"). uvicorn's httptools parser passes it on; the SDK
 compares `Mcp-Name`, `Mcp-Method` and `MCP-Protocol-Version` with the body byte for byte, and the
 gateway's session tracking reads them too, so every reader gets the trimmed value from here.
+
+What it adds: the body is read within MCP_MAX_REQUEST_BODY_BYTES and REQUEST_BODY_TIMEOUT_SECONDS
+(mcpgateway.request_body), refused with a JSON-RPC error before any more of it is read.
 """
 
 import asyncio
@@ -25,11 +28,15 @@ import time
 from contextlib import closing
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.db import close_old_connections
 from django.urls import set_script_prefix
+
+from mcpgateway.mcp.transport_security import body_refusal
+from mcpgateway.request_body import RequestBodyLimits
 
 CONNECTION_RECYCLE_SECONDS = 30.0
 MCP_URLCONF = "mcpgateway.mcp.urls"
@@ -39,6 +46,9 @@ class McpASGIHandler(ASGIHandler):
     def __init__(self):
         super().__init__()
         self._connections_checked_at = time.monotonic()
+        self._bounded_handle = RequestBodyLimits(
+            self.handle, max_bytes=lambda: settings.MCP_MAX_REQUEST_BODY_BYTES, refusal=body_refusal
+        )
 
     def load_middleware(self, is_async=False):
         self._view_middleware = []
@@ -49,7 +59,7 @@ class McpASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"/mcp serves HTTP only, not {scope['type']}")
-        await self.handle(scope, receive, send)
+        await self._bounded_handle(scope, receive, send)
 
     async def handle(self, scope, receive, send):
         scope = {**scope, "headers": [(name, value.strip(b" \t")) for name, value in scope["headers"]]}

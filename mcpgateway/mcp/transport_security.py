@@ -1,5 +1,6 @@
 """What /mcp accepts before anyone looks at who is asking: the Host and Origin it serves (against
-DNS rebinding, MCP transport spec "Security Warning") and the largest body.
+DNS rebinding, MCP transport spec "Security Warning") and the largest body (refused while it is read
+by mcpgateway.mcp.handler; checked again here on the request Django built).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def host_and_origin_problem(request: HttpRequest) -> HttpResponse | None:
         ):
             return jsonrpc_error(403, INVALID_REQUEST, "Invalid Origin header")
     return None
+
+
+def body_refusal(status: int, message: str) -> HttpResponse:
+    """A body refused while it was read (mcpgateway.request_body: 413 too large, 408 too slow)."""
+    return jsonrpc_error(status, INVALID_REQUEST, message)
 
 
 def body_within_limit(request: HttpRequest) -> bytes | None:
