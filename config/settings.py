@@ -323,6 +323,9 @@ MCP_JSON_RESPONSE = env_bool("MCP_JSON_RESPONSE", False)
 MCP_SESSION_MAX_AGE_SECONDS = env_int("MCP_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)
 # "Last seen" of a session or client is written at most this often.
 MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
+# Live 2025-11-25 sessions and 2026-07-28 connections one credential may hold; a new one beyond it
+# ends the least recently seen (the credential keeps working: ending is not revoking).
+MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL = env_int("MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL", 50)
 
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
 # The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice

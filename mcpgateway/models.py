@@ -120,7 +120,8 @@ class McpSession(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["credential_id", "client_name"],
-                condition=models.Q(kind="connection"),
+                # A connection ended by the per-credential cap is history; its client gets a new row.
+                condition=models.Q(kind="connection", ended_at__isnull=True),
                 name="one_connection_per_credential_and_client",
             )
         ]

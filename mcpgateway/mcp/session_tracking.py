@@ -22,6 +22,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from mcp_types import CLIENT_INFO_META_KEY
@@ -97,6 +98,23 @@ class ClientInfo:
         return {name: value for name, value in fields.items() if value}
 
 
+def _end_beyond_cap(credential_id: str) -> None:
+    """One credential keeps at most MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL live rows (0: no cap): a
+    new one ends the least recently seen beyond it, as a client's DELETE would. Ending is not
+    revoking: the credential keeps working. An OAuth authorization's own row is never ended here
+    (it stands for the authorization). One statement, only when a row is created."""
+    cap = settings.MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL
+    if not cap or not credential_id:
+        return
+    now = timezone.now()
+    live = McpSession.objects.filter(
+        credential_id=credential_id, revoked_at__isnull=True, ended_at__isnull=True, oauth_authorization__isnull=True
+    ).exclude(expires_at__lte=now)
+    newest_first = live.order_by(F("last_seen_at").desc(nulls_last=True), "-created_at", "-pk")
+    # Moving ended_at moves the revocation epoch (RevocationQuerySet): every worker drops them.
+    McpSession.objects.filter(pk__in=newest_first.values("pk")[cap:]).update(ended_at=now)
+
+
 async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: str) -> SessionState:
     """A new 2025-11-25 session, minted by the gateway at a successful `initialize`."""
     now = timezone.now()
@@ -110,6 +128,7 @@ async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: 
         last_seen_at=now,
         expires_at=now + timedelta(seconds=max_age) if max_age else None,
     )
+    await sync_to_async(_end_beyond_cap)(principal.credential_id)
     state = _state(row)
     _cache.put(str(row.id), state, epoch)
     return state
@@ -152,12 +171,16 @@ async def mcp_connection_for(*, principal: Principal, client: ClientInfo, epoch:
             state = _state(row)
             _cache.put(key, state, epoch)
     if state is None:
-        row, _created = await McpSession.objects.aget_or_create(
+        # A row ended by the cap is history: the client gets a new one (revoked ones still match).
+        row, created = await McpSession.objects.aget_or_create(
             kind=McpSession.Kind.CONNECTION,
             credential_id=principal.credential_id,
             client_name=client_name,
+            ended_at=None,
             defaults={"user_id": principal.user_id, **client.row_fields(), "last_seen_at": timezone.now()},
         )
+        if created:
+            await sync_to_async(_end_beyond_cap)(principal.credential_id)
         state = _state(row)
         _cache.put(key, state, epoch)
     return state

@@ -2,11 +2,13 @@
 client's next request on every worker."""
 
 import asyncio
+import uuid
 
 import httpx
 import pytest
+from django.conf import settings
 
-from mcpgateway.models import McpSession
+from mcpgateway.models import McpSession, PersonalAccessToken
 from mcpgateway.credentials import sessions_revoke
 from tests.conftest import make_personal_access_token
 from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, bearer, legacy_call, legacy_session, mcp_client, reply_of
@@ -91,15 +93,7 @@ def test_a_revoked_2026_07_28_connection_is_401_at_the_next_request_on_every_wor
     sessions_revoke(sessions=McpSession.objects.filter(pk=connection_id), revoked_by=admin)
 
     for base in (first, second):
-        response = httpx.post(
-            f"{base}/mcp",
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientCapabilities": {},
-                "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": "0"},
-            }}},
-            headers={**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"},
-        )
+        response = modern_call(base, token, client_name="mcp")
         assert response.status_code == 401
         assert response.json()["error"]["code"] == -32000
 
@@ -130,3 +124,54 @@ def test_last_seen_is_written_at_most_once_a_minute(gateway, token):
     for _ in range(3):
         assert legacy_call(gateway, token, session_id, "tools/list", {}).status_code == 200
     assert McpSession.objects.get(pk=session_id).last_seen_at == first_seen
+
+
+def modern_call(base: str, token: str, *, client_name: str) -> httpx.Response:
+    """A raw 2026-07-28 `tools/list` naming its client (one connection row per credential and name)."""
+    return httpx.post(
+        f"{base}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": MODERN,
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": client_name, "version": "0"},
+        }}},
+        headers={**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"},
+    )
+
+
+def test_one_token_keeps_at_most_the_cap_of_live_sessions_the_oldest_ended_and_the_token_working(gateway, token, person):
+    cap = settings.MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL  # the workers run with the default, as here
+    assert cap == 50
+
+    opened = [legacy_session(gateway, token, name=f"flood {index}") for index in range(60)]
+
+    credential_id = McpSession.objects.get(pk=opened[0]).credential_id
+    live = McpSession.objects.filter(credential_id=credential_id, ended_at__isnull=True, revoked_at__isnull=True)
+    assert live.count() == cap
+    oldest, newest = opened[:10], opened[10:]
+    assert set(McpSession.objects.filter(credential_id=credential_id, ended_at__isnull=False).values_list("pk", flat=True)) == {
+        uuid.UUID(session_id) for session_id in oldest
+    }
+    assert not McpSession.objects.filter(credential_id=credential_id, revoked_at__isnull=False).exists()
+    # Ended like a client's DELETE: 404 for those; the newest sessions and the token go on working.
+    assert legacy_call(gateway, token, oldest[0], "tools/list", {}).status_code == 404
+    assert legacy_call(gateway, token, newest[-1], "tools/list", {}).status_code == 200
+    assert legacy_call(gateway, token, legacy_session(gateway, token), "tools/list", {}).status_code == 200
+    assert PersonalAccessToken.objects.get(user=person).revoked_at is None
+
+
+def test_a_2026_07_28_client_whose_connection_the_cap_ended_gets_a_new_one(gateway, token):
+    cap = settings.MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL
+    assert modern_call(gateway, token, client_name="first").status_code == 200
+    first_row = McpSession.objects.get(kind=McpSession.Kind.CONNECTION, client_name="first")
+
+    for index in range(cap):
+        assert legacy_session(gateway, token, name=f"later {index}")
+
+    first_row.refresh_from_db()
+    assert first_row.ended_at is not None and first_row.revoked_at is None
+    # The token still works for that client: the ended row is history, a live one replaces it.
+    assert modern_call(gateway, token, client_name="first").status_code == 200
+    again = McpSession.objects.get(kind=McpSession.Kind.CONNECTION, client_name="first", ended_at__isnull=True)
+    assert again.pk != first_row.pk
+    assert McpSession.objects.filter(credential_id=first_row.credential_id, ended_at__isnull=True).count() == cap
