@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mcpgateway.tasks.expire_unused_oauth_clients",
         "schedule": 3600.0,
     },
+    "purge-closed-mcp-sessions": {
+        "task": "mcpgateway.tasks.purge_closed_mcp_sessions",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Spotify ----------------------------------------------------------------------------------
@@ -326,6 +330,8 @@ MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
 # Live 2025-11-25 sessions and 2026-07-28 connections one credential may hold; a new one beyond it
 # ends the least recently seen (the credential keeps working: ending is not revoking).
 MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL = env_int("MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL", 50)
+# Session rows ended, revoked or expired longer ago than this are deleted (daily beat task).
+MCP_SESSION_RETENTION_DAYS = env_int("MCP_SESSION_RETENTION_DAYS", 30)
 
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
 # The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice

@@ -22,3 +22,15 @@ def expire_unused_oauth_clients() -> int:
     from mcpgateway.oauth.services import oauth_clients_expire_unused
 
     return oauth_clients_expire_unused(older_than=timedelta(hours=settings.OAUTH_DCR_UNUSED_CLIENT_HOURS))
+
+
+@shared_task(ignore_result=True)
+def purge_closed_mcp_sessions() -> int:
+    """Beat, daily: delete MCP session rows closed longer than MCP_SESSION_RETENTION_DAYS ago."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from mcpgateway.services import sessions_purge_closed
+
+    return sessions_purge_closed(older_than=timedelta(days=settings.MCP_SESSION_RETENTION_DAYS))
