@@ -4,29 +4,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .credentials import PAT_CREDENTIAL_PREFIX
 from .models import McpSession, OAuthAuthorization, PersonalAccessToken
 
-# Enough for any person's dashboard; a credential with more clients than this shows the latest.
+# What the page of a credential's revocation lists; a credential with more clients shows the latest.
 DASHBOARD_CLIENT_LIMIT = 500
+# Clients per dashboard page (?page=): the person's live clients of every credential, latest first.
+DASHBOARD_CLIENTS_PER_PAGE = 100
 
 
 def _live_sessions(**filters) -> QuerySet[McpSession]:
     return (
         McpSession.objects.filter(revoked_at__isnull=True, ended_at__isnull=True, **filters)
         .exclude(expires_at__lte=timezone.now())
-        .order_by("-last_seen_at", "-created_at")
+        .order_by(F("last_seen_at").desc(nulls_last=True), "-created_at", "-pk")
     )
 
 
-def credentials_with_clients(*, user) -> tuple[list[PersonalAccessToken], list[OAuthAuthorization]]:
+def credentials_with_clients(*, user, page_number=1) -> tuple[list[PersonalAccessToken], list[OAuthAuthorization], Page]:
     """The person's live tokens and OAuth authorizations, each with `.clients`: the session and
-    connection rows using it (for an authorization, besides its own row)."""
+    connection rows using it that are on page `page_number` of the person's live clients (an
+    authorization's own row is the authorization, listed on every page). A page number that is
+    not a number gives the first page, one out of range the last (Paginator.get_page). A constant
+    number of queries per page."""
+    clients_page = Paginator(_live_sessions(user=user, oauth_authorization__isnull=True), DASHBOARD_CLIENTS_PER_PAGE).get_page(page_number)
     clients = defaultdict(list)
-    for row in _live_sessions(user=user)[:DASHBOARD_CLIENT_LIMIT]:
+    for row in clients_page:
         clients[row.credential_id].append(row)
     tokens = list(PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True))
     for token in tokens:
@@ -35,8 +42,8 @@ def credentials_with_clients(*, user) -> tuple[list[PersonalAccessToken], list[O
         OAuthAuthorization.objects.filter(user=user, session__revoked_at__isnull=True).select_related("session")
     )
     for authorization in authorizations:
-        authorization.clients = [row for row in clients[authorization.credential_id] if row.pk != authorization.session_id]
-    return tokens, authorizations
+        authorization.clients = clients[authorization.credential_id]
+    return tokens, authorizations, clients_page
 
 
 def credential_clients(*, credential_id: str) -> list[McpSession]:

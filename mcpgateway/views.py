@@ -25,7 +25,7 @@ from .spotify.services import REFRESH_TOKEN_LIFETIME, ConnectError, connect_comp
 @login_required
 def dashboard(request):
     grant = grant_for_user(user=request.user)
-    tokens, authorizations = credentials_with_clients(user=request.user)
+    tokens, authorizations, clients_page = credentials_with_clients(user=request.user, page_number=request.GET.get("page", 1))
     missing_scopes = sorted(set(SPOTIFY_SCOPES) - grant.scope_set) if grant and grant.status == grant.Status.ACTIVE else []
     return render(
         request,
@@ -37,6 +37,7 @@ def dashboard(request):
             "connection_ends_at": grant.consented_at + REFRESH_TOKEN_LIFETIME if grant else None,
             "authorizations": authorizations,
             "tokens": tokens,
+            "clients_page": clients_page,
             "gateway_scopes": GATEWAY_SCOPES,
             "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
