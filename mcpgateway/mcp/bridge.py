@@ -20,7 +20,9 @@ from mcp.server.mcpserver import MCPServer
 from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
 from mcpgateway.mcp.context import SCOPE_SESSION_ID, authenticated_scope
-from mcpgateway.mcp.responses import authentication_required, body_too_large, insufficient_scope, method_not_allowed
+from mcpgateway.mcp.responses import (
+    authentication_required, body_too_large, insufficient_scope, method_not_allowed, request_id_of,
+)
 from mcpgateway.mcp.runtime import SdkRuntime
 from mcpgateway.mcp.session_tracking import track_request
 from mcpgateway.mcp.transport_security import body_within_limit, host_and_origin_problem
@@ -37,6 +39,8 @@ class McpEndpoint:
     def __init__(self, server_factory: Callable[[], MCPServer], *, tool_requirements: Mapping[str, ToolRequirement] | None = None):
         self.runtime = SdkRuntime(server_factory)
         self.tool_requirements = tool_requirements or {}
+        # What the 401 challenge tells a client to ask for: what the tools need, not every scope.
+        self.challenge_scopes = frozenset().union(*(r.gateway_scopes for r in self.tool_requirements.values()))
 
     def bearer_token(self, request: HttpRequest) -> str | None:
         return bearer_token(request.headers.get("Authorization", ""))
@@ -51,15 +55,17 @@ class McpEndpoint:
         if body is None:
             return body_too_large(settings.MCP_MAX_REQUEST_BODY_BYTES)
 
+        message = _decode(body)
         # One read of the revocation epoch serves every cache this request consults.
         epoch = await current_revocation_epoch()
         token = self.bearer_token(request)
         principal = await authenticate_bearer(token, epoch=epoch) if token else None
         if principal is None:
-            return authentication_required()
+            return authentication_required(self.challenge_scopes, request_id_of(message))
 
-        message = _decode(body)
         tracking = await track_request(request=request, principal=principal, message=message, epoch=epoch)
+        if tracking.revoked:
+            return authentication_required(self.challenge_scopes, request_id_of(message))
         if tracking.reply is not None:
             return tracking.reply
         if principal.kind == "oauth" and request.method == "POST":
@@ -83,7 +89,7 @@ class McpEndpoint:
         # Spotify scopes are not the client's to step up: those refusals stay tool results.
         decision = tool_access(principal, None, self.tool_requirements.get(name, NO_REQUIREMENT), tool=name)
         if isinstance(decision, Refusal):
-            return insufficient_scope(decision.lacking, decision.message, message.get("id"))
+            return insufficient_scope(decision.lacking, decision.message, request_id_of(message))
         return None
 
 

@@ -40,15 +40,24 @@ def resource_metadata_url() -> str:
     return f"{settings.PUBLIC_BASE_URL}/.well-known/oauth-protected-resource/mcp"
 
 
-def authentication_required() -> HttpResponse:
-    """RFC 6750 §3 challenge pointing at the RFC 9728 metadata (MCP authorization spec)."""
+def authentication_required(scopes: frozenset[str], request_id: Any) -> HttpResponse:
+    """RFC 6750 §3 challenge pointing at the RFC 9728 metadata and naming the scopes to request (MCP
+    authorization spec, "Protected Resource Metadata Discovery Requirements" and "Scope Selection
+    Strategy": without them a client asks for every scope the metadata lists)."""
+    challenge = f'Bearer resource_metadata="{resource_metadata_url()}"'
+    if scopes:
+        challenge += f', scope="{" ".join(sorted(scopes))}"'
     return jsonrpc_error(
-        401,
-        AUTH_REQUIRED,
-        "Authentication required",
-        data={"authUrl": dashboard_url()},
-        headers={"WWW-Authenticate": f'Bearer resource_metadata="{resource_metadata_url()}"'},
+        401, AUTH_REQUIRED, "Authentication required", data={"authUrl": dashboard_url()}, request_id=request_id,
+        headers={"WWW-Authenticate": challenge},
     )
+
+
+def request_id_of(message: Any) -> str | int | None:
+    """The id of a decoded JSON-RPC request, for the error that answers it; None (JSON `null`) for a
+    body that does not parse or has no valid id (JSON-RPC 2.0 §5)."""
+    request_id = message.get("id") if isinstance(message, dict) else None
+    return request_id if isinstance(request_id, (str, int)) and not isinstance(request_id, bool) else None
 
 
 def insufficient_scope(scopes: frozenset[str], message: str, request_id: Any) -> HttpResponse:

@@ -29,7 +29,7 @@ from mcp_types import CLIENT_INFO_META_KEY
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from mcpgateway.mcp.auth import Principal
-from mcpgateway.mcp.responses import authentication_required, bodiless, no_get_stream, session_id_missing, session_not_found
+from mcpgateway.mcp.responses import bodiless, no_get_stream, session_id_missing, session_not_found
 from mcpgateway.mcp.runtime import ResponseStartHook
 from mcpgateway.models import McpSession
 from mcpgateway.revocation import EpochCache, bump_revocation_epoch
@@ -217,10 +217,12 @@ PROTOCOL_HEADER = "mcp-protocol-version"
 @dataclass
 class Tracking:
     """What session tracking made of a request: the reply to send without the SDK (a refusal, or a
-    DELETE's end of the session), or the row the request belongs to (if any) and, for an
-    `initialize`, the hook that adds the new session's id to the SDK's reply."""
+    DELETE's end of the session), that the credential may no longer be used by this client (the
+    caller answers 401), or the row the request belongs to (if any) and, for an `initialize`, the
+    hook that adds the new session's id to the SDK's reply."""
 
     reply: HttpResponse | None = None
+    revoked: bool = False
     session_id: str | None = None
     on_response_start: ResponseStartHook | None = None
 
@@ -263,7 +265,7 @@ async def _track_connection(request: HttpRequest, principal: Principal, version:
     client = _client_info(request, name=info.get("name"), version=info.get("version"), protocol_version=version)
     state = await mcp_connection_for(principal=principal, client=client, epoch=epoch)
     if state.closed:
-        return Tracking(reply=authentication_required())
+        return Tracking(revoked=True)
     await mcp_session_touch(state=state, client=client)
     return Tracking(session_id=str(state.id))
 

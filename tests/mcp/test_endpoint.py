@@ -64,19 +64,36 @@ def test_the_default_client_negotiates_the_modern_era(gateway, token):
     assert version == MODERN
 
 
-def test_without_a_token_the_client_is_told_where_to_authenticate(gateway):
-    response = httpx.post(f"{gateway}/mcp", json=rpc("initialize", {}), headers=POST_HEADERS)
+GATEWAY_SCOPES = "spotify:library spotify:playback spotify:playlists spotify:read"
+
+
+def test_without_a_token_the_client_is_told_where_to_authenticate_and_what_to_ask_for(gateway):
+    response = httpx.post(f"{gateway}/mcp", json=rpc("initialize", {}, id=7), headers=POST_HEADERS)
 
     assert response.status_code == 401
+    # MCP authorization spec, "Protected Resource Metadata Discovery Requirements": the challenge
+    # SHOULD name the scopes the client should request (RFC 6750 §3), next to the metadata URL.
     assert response.headers["www-authenticate"] == (
-        f'Bearer resource_metadata="{gateway}/.well-known/oauth-protected-resource/mcp"'
+        f'Bearer resource_metadata="{gateway}/.well-known/oauth-protected-resource/mcp", scope="{GATEWAY_SCOPES}"'
     )
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
         "jsonrpc": "2.0",
         "error": {"code": -32000, "message": "Authentication required", "data": {"authUrl": f"{gateway}/"}},
-        "id": None,
+        "id": 7,  # JSON-RPC 2.0 §5: the id of the request answered
     }
+
+
+@pytest.mark.parametrize(("body", "request_id"), [
+    (b'{"jsonrpc":"2.0","id":"abc","method":"tools/list"}', "abc"),
+    (b'{"jsonrpc":"2.0","method":"notifications/initialized"}', None),
+    (b'{"jsonrpc":"2.0","id":{"not":"an id"},"method":"tools/list"}', None),
+    (b'{"jsonrpc": "2.0", "id": 3, "method":', None),  # does not parse: null (JSON-RPC 2.0 §5)
+])
+def test_the_401_echoes_the_request_id_when_there_is_one(gateway, body, request_id):
+    response = httpx.post(f"{gateway}/mcp", content=body, headers=POST_HEADERS)
+    assert response.status_code == 401
+    assert response.json()["id"] == request_id
 
 
 @pytest.mark.parametrize("authorization", ["Bearer smgp_not-a-real-token", "Basic cm9iaW46cGFzcw==", "Bearer"])

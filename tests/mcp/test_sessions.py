@@ -96,6 +96,8 @@ def test_a_revoked_2026_07_28_connection_is_401_at_the_next_request_on_every_wor
         response = modern_call(base, token, client_name="mcp")
         assert response.status_code == 401
         assert response.json()["error"]["code"] == -32000
+        assert response.json()["id"] == 1  # echoed from the request
+        assert 'scope="spotify:library spotify:playback spotify:playlists spotify:read"' in response.headers["www-authenticate"]
 
 
 def test_a_request_without_a_session_id_is_400_unless_it_initializes(gateway, token):
