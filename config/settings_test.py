@@ -5,7 +5,14 @@ pytest uses this module (pyproject.toml), and so do the gateway and Celery proce
 """
 
 from config.settings import *  # noqa: F403
-from config.settings import env
+from config.settings import DATABASES, VAR_DIR, env
+
+# Tests that start other processes need a test database those processes can open (SQLite: a file,
+# not memory); runs side by side each name their own PostgreSQL test database (scripts/test.sh).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-gateway.sqlite3")}
+elif env("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 
 # The official MCP conformance suite's fixture server, served through the gateway's own bridge.
 MCP_EXTRA_ENDPOINTS = {"/mcp-conformance": "tests.conformance.fixture_server.conformance_endpoint"}
