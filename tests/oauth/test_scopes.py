@@ -3,11 +3,16 @@
 
 import httpx
 import pytest
-from tests.conftest import public_client
 from oauth2_provider.models import AccessToken
 
-from tests.mcp.conftest import LEGACY, POST_HEADERS, initialize_params, rpc
+from mcpgateway.mcp.tools import TOOL_REQUIREMENTS
+from mcpgateway.models import SpotifyGrant
+from tests.conftest import public_client
+from tests.mcp.conftest import LEGACY, POST_HEADERS, initialize_params, reply_of, rpc
 from tests.oauth.conftest import approve, connect_spotify, exchange, pkce_pair
+
+# Every Spotify scope a tool needs: with such a grant only the OAuth token's scopes can hide a tool.
+FULL_SPOTIFY_GRANT = " ".join(sorted(set().union(*(r.spotify_scopes for r in TOOL_REQUIREMENTS.values()))))
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -18,7 +23,9 @@ def oauth_gateway(start_gateway):
 
 
 def read_only_token(person, oauth_client, base) -> str:
+    """An OAuth token granted spotify:read alone, for a person whose Spotify grant allows every tool."""
     connect_spotify(person)
+    SpotifyGrant.objects.filter(user=person).update(scopes=FULL_SPOTIFY_GRANT)
     browser = public_client()
     browser.force_login(person)
     verifier, challenge = pkce_pair()
@@ -53,10 +60,10 @@ def test_a_call_beyond_the_granted_scopes_is_a_403_insufficient_scope_challenge(
 def test_tools_are_listed_per_granted_scope(oauth_gateway, person, oauth_client):
     headers = session(oauth_gateway, read_only_token(person, oauth_client, oauth_gateway))
     listed = httpx.post(f"{oauth_gateway}/mcp", json=rpc("tools/list", {}), headers=headers)
-    from tests.mcp.conftest import reply_of
 
     names = {tool["name"] for tool in reply_of(listed)["result"]["tools"]}
-    assert "search" in names
-    assert "pause_playback" not in names and "create_playlist" not in names
+    read_tools = {name for name, r in TOOL_REQUIREMENTS.items() if r.gateway_scopes <= {"spotify:read"}}
+    assert names == read_tools | {"get_gateway_identity"}
+    assert {"pause_playback", "create_playlist", "save_to_library"}.isdisjoint(names)
     allowed = httpx.post(f"{oauth_gateway}/mcp", json=rpc("tools/call", {"name": "get_gateway_identity", "arguments": {}}), headers=headers)
     assert allowed.status_code == 200
