@@ -1,10 +1,12 @@
 """End to end with the `mcp` SDK's own OAuthClientProvider against a real uvicorn worker:
 discovery, registration (DCR and CIMD), sign-in, Spotify connection through the emulator, consent,
-tool calls in both protocol modes, refresh, revocation, then 401."""
+Spotify tool calls (a read and a playback write, seen in the emulator's player) in both protocol
+modes, refresh, revocation, then 401."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -14,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from mcpgateway.models import McpSession, OAuthAuthorization
+from mcpgateway.models import McpSession, OAuthAuthorization, SpotifyGrant
 from tests.mcp.conftest import LEGACY, MODERN, POST_HEADERS, initialize_params, rpc
 from tests.oauth.browser import Browser
 from tests.oauth.cimd_support import PORT_VARIABLE, DocumentServer
@@ -77,13 +79,34 @@ def provider(base: str, browser: Browser, storage: MemoryStorage, *, client_meta
                                callback_handler=callback_handler, client_metadata_url=client_metadata_url)
 
 
-async def identity(base: str, auth: OAuthClientProvider, mode: str):
+class Use(NamedTuple):
+    """What one connection of the client saw."""
+
+    protocol_version: str
+    tools: set[str]
+    identity: dict
+    played: str  # the track it started
+
+
+async def use_gateway(base: str, auth: OAuthClientProvider, mode: str, *, pick: int) -> Use:
+    """What an assistant does for the person: list the tools, ask who it acts for, search Spotify
+    (a read) and play the `pick`th track found (a playback write)."""
     http = create_mcp_http_client(auth=auth)
     async with http, Client(streamable_http_client(f"{base}/mcp", http_client=http), mode=mode) as client:
         tools = await client.list_tools()
-        result = await client.call_tool("get_gateway_identity", {})
-        assert not result.is_error, result
-        return client.protocol_version, {t.name for t in tools.tools}, result.structured_content
+        who = await client.call_tool("get_gateway_identity", {})
+        found = await client.call_tool("search", {"query": "a", "types": ["track"], "limit": 5})
+        assert not who.is_error and not found.is_error, (who, found)
+        track = found.structured_content["tracks"]["items"][pick]["uri"]
+        played = await client.call_tool("start_playback", {"uris": [track]})
+        assert not played.is_error, played
+        return Use(client.protocol_version, {t.name for t in tools.tools}, who.structured_content, track)
+
+
+def assert_playing(emulator, person, track: str) -> None:
+    """The person's own Spotify player (the account they agreed with at the emulator) plays `track`."""
+    player = emulator.user_state(SpotifyGrant.objects.get(user=person).spotify_user_id)["playback"]
+    assert (player["item_uri"], player["is_playing"]) == (track, True), player
 
 
 def mcp_status(base: str, access_token: str) -> int:
@@ -97,12 +120,15 @@ def run_client(base, person, emulator, *, client_metadata_url=None):
     storage = MemoryStorage()
     auth = provider(base, browser, storage, client_metadata_url=client_metadata_url)
     try:
-        legacy = asyncio.run(identity(base, auth, "legacy"))
-        modern = asyncio.run(identity(base, auth, MODERN))
+        legacy = asyncio.run(use_gateway(base, auth, "legacy", pick=0))
+        assert_playing(emulator, person, legacy.played)
+        modern = asyncio.run(use_gateway(base, auth, MODERN, pick=1))
+        assert_playing(emulator, person, modern.played)
         first_tokens = storage.tokens
         # The access token "expires": the provider refreshes on its own before the next request.
         auth.context.token_expiry_time = 1.0  # long past
-        after_refresh = asyncio.run(identity(base, auth, MODERN))
+        after_refresh = asyncio.run(use_gateway(base, auth, MODERN, pick=2))
+        assert_playing(emulator, person, after_refresh.played)
     finally:
         browser.close()
     return browser, storage, first_tokens, legacy, modern, after_refresh
@@ -117,14 +143,15 @@ def test_an_sdk_client_registers_signs_in_connects_spotify_and_works_until_revok
     assert storage.client_info.client_id and not storage.client_info.client_id.startswith("https://")
     assert person.spotify_grant.status == "active"
 
-    assert legacy[0] == LEGACY and modern[0] == MODERN
-    for _version, tools, who in (legacy, modern, after_refresh):
-        assert who["username"] == person.get_username()
-        assert who["credential"] == "oauth"
-        assert "get_gateway_identity" in tools and "search" in tools
+    assert legacy.protocol_version == LEGACY and modern.protocol_version == MODERN
+    for use in (legacy, modern, after_refresh):
+        assert use.identity["username"] == person.get_username()
+        assert use.identity["credential"] == "oauth"
+        assert {"get_gateway_identity", "search", "start_playback"} <= use.tools
+    assert len({legacy.played, modern.played, after_refresh.played}) == 3  # each write reached Spotify
     # One authorization, one row for it, used by both eras' connection tracking.
     authorization = OAuthAuthorization.objects.get(user=person)
-    assert modern[2]["session_id"] == str(authorization.session_id)
+    assert modern.identity["session_id"] == str(authorization.session_id)
 
     # Refresh rotated the tokens; the old access token is gone.
     assert storage.tokens.access_token != first_tokens.access_token
@@ -149,7 +176,7 @@ def test_a_cimd_client_signs_in_without_registering(oauth_gateway, emulator, per
 
     assert storage.client_info.client_id == url
     assert "CIMD assistant" in browser.pages[0]
-    assert legacy[2]["credential"] == modern[2]["credential"] == after_refresh[2]["credential"] == "oauth"
+    assert legacy.identity["credential"] == modern.identity["credential"] == after_refresh.identity["credential"] == "oauth"
 
 
 def test_revoking_the_session_on_the_dashboard_revokes_the_client_on_every_worker(oauth_gateway, emulator, person, start_gateway):

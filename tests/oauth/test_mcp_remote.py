@@ -1,5 +1,7 @@
 """npm's `mcp-remote` as an outside MCP client, headless: it prints the authorization URL, the test
-completes it as a signed-in person over HTTP, mcp-remote gets its tokens and proxies tool calls.
+completes it as a signed-in person over HTTP, mcp-remote gets its tokens and proxies tool calls:
+who it acts for, a Spotify search (a read) and starting a track (a playback write, seen in the
+emulator's player of the person).
 
 Needs Node >= 22 and mcp-remote; tests/support/install_npm_tools.sh installs both into
 tests/oauth/node_modules (npm registry), nothing global."""
@@ -17,8 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import free_port, install_npm_tools
+from mcpgateway.models import SpotifyGrant
 from tests.oauth.browser import Browser
+from tests.support.processes import free_port, install_npm_tools
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 HERE = Path(__file__).parent
@@ -100,6 +103,17 @@ def test_mcp_remote_authorizes_headless_and_calls_tools(node, oauth_gateway, emu
         send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_gateway_identity", "arguments": {}}})
         identity = reply(3)["result"]["structuredContent"]
         assert identity["username"] == person.get_username() and identity["credential"] == "oauth"
+
+        send({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+            "name": "search", "arguments": {"query": "a", "types": ["track"], "limit": 5}}})
+        found = reply(4)["result"]
+        assert not found.get("isError"), found
+        track = found["structuredContent"]["tracks"]["items"][3]["uri"]
+        send({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "start_playback", "arguments": {"uris": [track]}}})
+        played = reply(5)["result"]
+        assert not played.get("isError"), played
+        player = emulator.user_state(SpotifyGrant.objects.get(user=person).spotify_user_id)["playback"]
+        assert (player["item_uri"], player["is_playing"]) == (track, True), player
     finally:
         proxy.terminate()
         try:
