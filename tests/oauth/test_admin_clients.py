@@ -13,7 +13,7 @@ from mcp.shared.auth import OAuthClientInformationFull
 from oauth2_provider.models import Application
 
 from tests.oauth.browser import Browser
-from tests.oauth.test_end_to_end import CALLBACK, PASSWORD, MemoryStorage, identity, provider
+from tests.oauth.test_end_to_end import CALLBACK, PASSWORD, MemoryStorage, assert_playing, provider, use_gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -73,12 +73,14 @@ def test_a_client_the_admin_pre_registered_signs_a_person_in_and_calls_tools(oau
     )
     auth = provider(oauth_gateway, browser, storage)
     try:
-        version, tools, who = asyncio.run(identity(oauth_gateway, auth, "legacy"))
+        first = asyncio.run(use_gateway(oauth_gateway, auth, "legacy", pick=0))
         auth.context.token_expiry_time = 1.0  # the client refreshes with its credentials too
-        _version, _tools, again = asyncio.run(identity(oauth_gateway, auth, "legacy"))
+        again = asyncio.run(use_gateway(oauth_gateway, auth, "legacy", pick=1))
     finally:
         browser.close()
     assert "Team assistant" in browser.pages[0]
-    assert who["username"] == again["username"] == person.get_username() and who["credential"] == "oauth"
-    assert "search" in tools
+    assert first.identity["username"] == again.identity["username"] == person.get_username()
+    assert first.identity["credential"] == "oauth"
+    assert "search" in first.tools
+    assert_playing(emulator, person, again.played)
     assert Application.objects.count() == 1  # nothing registered on the side
