@@ -334,11 +334,12 @@ def assert_invalid_request(response):
     assert response.json()["error"] == "invalid_request", response.text
 
 
+# The worker's resource is its own /mcp (its PUBLIC_BASE_URL is its own address): filled in per test.
 TOKEN_REQUESTS = {
     "authorization_code": {"grant_type": "authorization_code", "code": "some-code", "redirect_uri": REDIRECT_URI,
-                           "code_verifier": "v" * 43, "resource": settings.OAUTH_RESOURCE, "client_secret": "s"},
+                           "code_verifier": "v" * 43, "resource": None, "client_secret": "s"},
     "refresh_token": {"grant_type": "refresh_token", "refresh_token": "some-refresh-token", "scope": "spotify:read",
-                      "resource": settings.OAUTH_RESOURCE, "client_secret": "s"},
+                      "resource": None, "client_secret": "s"},
 }
 
 
@@ -347,7 +348,7 @@ TOKEN_REQUESTS = {
     [(grant, field) for grant, fields in TOKEN_REQUESTS.items() for field in ["client_id", *fields]],
 )
 def test_a_nul_in_any_token_request_field_is_invalid_request(gateway, oauth_client, grant, field):
-    data = {**TOKEN_REQUESTS[grant], "client_id": oauth_client.client_id}
+    data = {**TOKEN_REQUESTS[grant], "client_id": oauth_client.client_id, "resource": f"{gateway}/mcp"}
     data[field] += NUL
     assert_invalid_request(httpx.post(f"{gateway}/oauth/token", data=data))
     assert nothing_issued()
@@ -374,7 +375,7 @@ def test_a_nul_in_a_revocation_request_is_invalid_request(gateway, signed_in, oa
 @pytest.mark.parametrize("field", ["client_id", "redirect_uri", "state", "code_challenge", "scope", "resource"])
 def test_a_nul_in_an_authorization_request_is_an_error_page(gateway, signed_in, person, oauth_client, field):
     _v, challenge = pkce_pair()
-    query = authorize_query(oauth_client, challenge)
+    query = authorize_query(oauth_client, challenge, resource=f"{gateway}/mcp")
     query[field] += NUL
     response = httpx.get(f"{gateway}/oauth/authorize", params=query, cookies=signed_in_cookies(person))
     assert response.status_code == 400, response.text[:500]
