@@ -12,23 +12,20 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
+from tests.journey.quickstart import clean_copy
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """The tracked files in a folder of their own, sharing this run's installed environment."""
-    root = Path(settings.BASE_DIR)
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
     copy = tmp_path / "gateway"
-    for name in files:
-        source = root / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
+    clean_copy(Path(settings.BASE_DIR), copy)
     # The locked environment is what `./dev` would install; link it rather than install it again.
-    (copy / ".venv").symlink_to(root / ".venv")
-    (copy / ".cache").symlink_to(root / ".cache")
+    shutil.rmtree(copy / ".cache", ignore_errors=True)
+    (copy / ".venv").symlink_to(Path(settings.BASE_DIR) / ".venv")
+    (copy / ".cache").symlink_to(Path(settings.BASE_DIR) / ".cache")
     return copy
 
 
