@@ -1,4 +1,13 @@
+"""People and the credentials they hold themselves: the gateway's users and their personal access tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from mcpgateway.core.revocation import RevocationQuerySet
 
 
 class User(AbstractUser):
@@ -6,3 +15,45 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+
+class PersonalAccessTokenQuerySet(RevocationQuerySet):
+    revoking_fields = frozenset({"revoked_at", "expires_at", "scopes", "user", "user_id", "token_digest"})
+
+
+class PersonalAccessToken(models.Model):
+    """A bearer token a person creates for scripts that cannot do OAuth. Only its keyed hash is
+    stored (HMAC-SHA256 with a server-side pepper); the token itself is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_access_tokens")
+    name = models.CharField(max_length=100)
+    # The first characters of the token, so a person can tell their tokens apart; not a secret.
+    token_prefix = models.CharField(max_length=16)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.TextField(help_text="Space-separated gateway scopes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = PersonalAccessTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "personal access token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…) of {self.user}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+    @property
+    def credential_id(self) -> str:
+        """How /mcp and the MCP sessions name this token (see mcpgateway.core.credentials)."""
+        return f"pat:{self.pk}"

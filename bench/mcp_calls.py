@@ -94,10 +94,10 @@ def set_up(emulator) -> tuple[str, str]:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from mcpgateway.crypto import SecretToken
-    from mcpgateway.mcp.auth import personal_access_token_create
-    from mcpgateway.models import SpotifyGrant
-    from mcpgateway.scopes import ALL_SCOPES
+    from accounts.services import personal_access_token_create
+    from mcpgateway.core.crypto import SecretToken
+    from mcpgateway.core.scopes import ALL_SCOPES
+    from mcpgateway.spotify.models import SpotifyGrant
 
     print("Setting up: database, emulator grants, a personal access token", flush=True)
     call_command("migrate", verbosity=0)

@@ -106,8 +106,8 @@ def create_grants(tokens: list[dict]) -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from mcpgateway.crypto import SecretToken
-    from mcpgateway.models import SpotifyGrant
+    from mcpgateway.core.crypto import SecretToken
+    from mcpgateway.spotify.models import SpotifyGrant
 
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"bench-{i}") for i in range(len(tokens))], batch_size=500)

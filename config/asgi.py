@@ -3,7 +3,7 @@
 /mcp (and any MCP_EXTRA_ENDPOINTS path) goes to a second Django handler without settings.MIDDLEWARE
 (see mcpgateway.mcp.handler): the MCP hot path pays no sync-middleware thread hops. Everything else
 takes the full stack and ROOT_URLCONF, where /mcp is not routed at all. Both read request bodies
-within a size and a time limit (mcpgateway.request_body): the site's is REQUEST_MAX_BODY_BYTES, /mcp's
+within a size and a time limit (mcpgateway.core.request_body): the site's is REQUEST_MAX_BODY_BYTES, /mcp's
 MCP_MAX_REQUEST_BODY_BYTES.
 """
 
@@ -15,13 +15,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from mcpgateway.request_body import RequestBodyLimits, oauth_style_refusal  # noqa: E402
+from mcpgateway.core.request_body import RequestBodyLimits, oauth_style_refusal  # noqa: E402
 
 django_application = RequestBodyLimits(
     get_asgi_application(), max_bytes=lambda: settings.REQUEST_MAX_BODY_BYTES, refusal=oauth_style_refusal
 )
 
-from mcpgateway.access_log import AccessLogWithoutQueryString  # noqa: E402
+from mcpgateway.core.access_log import AccessLogWithoutQueryString  # noqa: E402
 
 # uvicorn has set its loggers up (its defaults, --log-config, --no-access-log) before importing this
 # module; the filter goes on its access logger as it is, in every worker, whatever those flags were.

@@ -8,7 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("gateway")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each concept keeps its tasks beside it (mcpgateway/<concept>/tasks.py); Celery's default discovery
+# looks only at <app>/tasks.py, so the packages are named here.
+app.autodiscover_tasks(["mcpgateway.spotify", "mcpgateway.oauth", "mcpgateway.mcp"])
 
 
 @app.on_after_configure.connect
@@ -22,4 +24,4 @@ def make_filesystem_broker_folders(sender, **kwargs):
 
 # The worker's heartbeat for /healthz (beat's comes from CELERY_BEAT_SCHEDULER); named, not
 # imported, so importing config (and its settings) loads no app code.
-app.steps["worker"].add("mcpgateway.heartbeats:WorkerHeartbeat")
+app.steps["worker"].add("mcpgateway.core.heartbeats:WorkerHeartbeat")

@@ -51,7 +51,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 
-# Missing secrets are reported by the system checks (mcpgateway.checks) with the variable's name,
+# Missing secrets are reported by the system checks (mcpgateway.core.checks) with the variable's name,
 # so `migrate`, `run_gateway` and `check` stop with a message instead of a traceback, and /healthz
 # is red. A web process started anyway signs with a throwaway key: nothing it issues outlives it,
 # and no personal access token verifies (their pepper derives from it).
@@ -88,7 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "mcpgateway.public_urls.CanonicalHostMiddleware",
+    "mcpgateway.core.public_urls.CanonicalHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "mcpgateway.public_urls.public_urls",
+                "mcpgateway.core.public_urls.public_urls",
             ],
         },
     },
@@ -168,7 +168,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULER = "mcpgateway.heartbeats:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULER = "mcpgateway.core.heartbeats:HeartbeatScheduler"
 # The worker and beat write a heartbeat this often; /healthz is red when one is older than the max.
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 10)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 45)
@@ -178,17 +178,17 @@ SPOTIFY_REFRESH_INTERVAL_SECONDS = env_int("SPOTIFY_REFRESH_INTERVAL_SECONDS", 6
 # environment, and a schedule edited in the admin could silently stop token refreshes.
 CELERY_BEAT_SCHEDULE = {
     "refresh-expiring-spotify-grants": {
-        "task": "mcpgateway.tasks.refresh_expiring_grants",
+        "task": "mcpgateway.spotify.tasks.refresh_expiring_grants",
         "schedule": float(SPOTIFY_REFRESH_INTERVAL_SECONDS),
         # A run that waited longer than one interval is stale: the next one covers it.
         "options": {"expires": float(SPOTIFY_REFRESH_INTERVAL_SECONDS)},
     },
     "expire-unused-oauth-clients": {
-        "task": "mcpgateway.tasks.expire_unused_oauth_clients",
+        "task": "mcpgateway.oauth.tasks.expire_unused_oauth_clients",
         "schedule": 3600.0,
     },
     "purge-closed-mcp-sessions": {
-        "task": "mcpgateway.tasks.purge_closed_mcp_sessions",
+        "task": "mcpgateway.mcp.tasks.purge_closed_mcp_sessions",
         "schedule": 24 * 3600.0,
     },
 }
@@ -248,11 +248,17 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 
+# --- Processes (manage.py run_gateway: its options default to these) ----------------------------
+GATEWAY_HOST = env("HOST", "127.0.0.1")
+GATEWAY_PORT = env_int("PORT", 8000)
+WEB_WORKERS = env_int("WEB_WORKERS", 1)
+CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
+
 # --- Client addresses and proxies -------------------------------------------------------------
 # Proxies whose forwarded headers are believed (addresses or CIDRs, comma separated). Default: none,
 # so a client cannot choose the address that the DCR rate limit and the sign-in lockout count.
 # run_gateway hands the same list to uvicorn (--forwarded-allow-ips, or --no-proxy-headers when
-# empty), which turns X-Forwarded-For into REMOTE_ADDR; mcpgateway.client_address reads it.
+# empty), which turns X-Forwarded-For into REMOTE_ADDR; mcpgateway.core.client_address reads it.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 if TRUSTED_PROXIES:
     # The scheme and host the proxy saw: the only way in must then be through that proxy, and it
@@ -262,14 +268,14 @@ if TRUSTED_PROXIES:
 
 # --- Sign-in lockout (django-axes) -------------------------------------------------------------
 # The dashboard's and the admin's sign-in pages: after SIGN_IN_FAILURE_LIMIT failed sign-ins for
-# one username, or from one client address (mcpgateway.client_address), signing in there is
+# one username, or from one client address (mcpgateway.core.client_address), signing in there is
 # refused for SIGN_IN_LOCKOUT_SECONDS after the last attempt (attempts during the lock extend it);
 # the page says so (accounts.views.sign_in_locked_out). Admins lift a lock in the admin (Axes).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(seconds=env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
-AXES_CLIENT_IP_CALLABLE = "mcpgateway.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "mcpgateway.core.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.views.sign_in_locked_out"
 # Off by default: axes forgets, on a success, every failure from that address too, so someone with an
 # account of their own could sign in between guesses at another's and never be locked. Off, failures
@@ -307,7 +313,7 @@ LOGGING = {
     },
 }
 
-# --- Request bodies (mcpgateway.request_body) ---------------------------------------------------
+# --- Request bodies (mcpgateway.core.request_body) ---------------------------------------------------
 # Largest request body of the site (OAuth endpoints, forms); /mcp has its own limit below. A body
 # declared larger is refused (413) before it is read, a chunked one as soon as it crosses the limit.
 REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
@@ -349,7 +355,7 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "mcpgateway.oauth.server.GatewayOAuth2Server",
     "OAUTH2_VALIDATOR_CLASS": "mcpgateway.oauth.validators.GatewayOAuth2Validator",
-    # The gateway scopes (mcpgateway.scopes), all of them by default, through a scopes backend.
+    # The gateway scopes (mcpgateway.core.scopes), all of them by default, through a scopes backend.
     "SCOPES_BACKEND_CLASS": "mcpgateway.oauth.scopes.GatewayScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", 30 * 24 * 3600),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from mcpgateway.health import healthz
+from mcpgateway.core.health import healthz
 from mcpgateway.mcp.wellknown import protected_resource_metadata
 
 admin.site.site_header = "Spotify MCP gateway"
@@ -13,7 +13,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # OAuth authorization server for /mcp (django-oauth-toolkit): /oauth/* and its RFC 8414 metadata.
     path("", include("mcpgateway.oauth.urls")),
-    path("", include("mcpgateway.urls")),
+    path("", include("mcpgateway.spotify.urls")),
+    path("", include("mcpgateway.dashboard.urls")),
     # RFC 9728 metadata of /mcp. /mcp itself is not routed here: config/asgi.py hands it to the MCP
     # handler, which resolves it against mcpgateway.mcp.urls.
     path(".well-known/oauth-protected-resource/mcp", protected_resource_metadata),

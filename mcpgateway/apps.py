@@ -6,4 +6,4 @@ class McpGatewayConfig(AppConfig):
     verbose_name = "MCP gateway"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401
+        from mcpgateway.core import checks, signals  # noqa: F401

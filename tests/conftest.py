@@ -12,10 +12,10 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from mcpgateway.crypto import SecretToken
-from mcpgateway.mcp.auth import personal_access_token_create
-from mcpgateway.models import SpotifyGrant
-from mcpgateway.scopes import ALL_SCOPES
+from accounts.services import personal_access_token_create
+from mcpgateway.core.crypto import SecretToken
+from mcpgateway.core.scopes import ALL_SCOPES
+from mcpgateway.spotify.models import SpotifyGrant
 
 TEST_CLIENT_ID = "gateway-under-test"
 TEST_REDIRECT_URI = "http://127.0.0.1:8000/spotify/callback"
@@ -136,3 +136,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    """A signed-in superuser's client on the public host (`client.admin` is the superuser)."""
+    admin = django_user_model.objects.create_superuser(username="root", password="x", email="")
+    client.force_login(admin)
+    client.admin = admin
+    return client

@@ -13,6 +13,6 @@ def test_a_run_without_database_tests_ends_without_touching_the_database(tmp_pat
     """Such a run creates no test database, so the clean-up of stray PostgreSQL sessions has
     nothing to do; connecting to the database the settings name would fail (it need not exist)."""
     env = {**os.environ, "VAR_DIR": str(tmp_path), "TEST_DATABASE_NAME": f"{os.environ.get('TEST_DATABASE_NAME', 'test_gateway')}_inner"}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/mcpgateway/test_epoch_cache.py"],
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/mcpgateway/core/test_epoch_cache.py"],
                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "error" not in run.stdout.splitlines()[-1], run.stdout[-3000:] + run.stderr[-2000:]

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_personal_access_token
-from tests.oauth.conftest import REDIRECT_URI, connect_spotify, make_client
+from tests.mcpgateway.oauth.conftest import REDIRECT_URI, connect_spotify, make_client
 from tests.support.processes import GatewayProcesses
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 /mcp hot path is caught by CI, not by users.
 
 /mcp: a warm tool call (credential, session and grant verified before) makes no query at all; its
-caches are keyed by the revocation epoch (mcpgateway.revocation). Pages: a constant number of
+caches are keyed by the revocation epoch (mcpgateway.core.revocation). Pages: a constant number of
 queries whatever the number of rows."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import pytest
 from django.db.backends import utils as db_utils
 from django.utils import timezone
 
-from mcpgateway.mcp.auth import personal_access_token_create
-from mcpgateway.models import McpSession, PersonalAccessToken
+from accounts.models import PersonalAccessToken
+from accounts.services import personal_access_token_create
+from mcpgateway.mcp.models import McpSession
 from tests.conftest import make_grant
-from tests.mcp.conftest import LEGACY, MODERN
+from tests.mcpgateway.mcp.conftest import LEGACY, MODERN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +99,7 @@ def test_the_dashboard_makes_as_many_queries_for_ten_clients_as_for_one(client, 
 
 
 @pytest.mark.parametrize("path", [
-    "/admin/mcpgateway/spotifygrant/", "/admin/mcpgateway/mcpsession/", "/admin/mcpgateway/personalaccesstoken/",
+    "/admin/mcpgateway/spotifygrant/", "/admin/mcpgateway/mcpsession/", "/admin/accounts/personalaccesstoken/",
     "/admin/mcpgateway/oauthauthorization/", "/admin/accounts/user/",
 ])
 def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model, emulator, path):
@@ -109,8 +110,8 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
     client.force_login(admin)
 
     def add_people(count: int, start: int) -> None:
-        from tests.oauth.conftest import make_client
         from mcpgateway.oauth.services import oauth_authorization_record
+        from tests.mcpgateway.oauth.conftest import make_client
 
         for index in range(start, start + count):
             someone = django_user_model.objects.create_user(username=f"person{index}", password="x")

@@ -2,17 +2,14 @@
 access tokens (issued by django-oauth-toolkit, see docs/oauth.md).
 
 Verification is cached per process: a verified token is kept with the revocation epoch seen when
-it was verified (see mcpgateway.revocation), so a request costs one epoch read, not a database
+it was verified (see mcpgateway.core.revocation), so a request costs one epoch read, not a database
 query, and a revocation anywhere empties every worker's cache at its next request.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,11 +17,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from mcpgateway.models import PersonalAccessToken
-from mcpgateway.revocation import EpochCache, current_revocation_epoch
-from mcpgateway.scopes import ALL_SCOPES, GATEWAY_SCOPES
+from accounts.models import PersonalAccessToken
+from accounts.services import PAT_PREFIX, token_digest
+from mcpgateway.core.revocation import EpochCache, current_revocation_epoch
+from mcpgateway.core.scopes import ALL_SCOPES
 
-PAT_PREFIX = "smgp_"  # "Spotify MCP gateway personal": lets secret scanners recognise a leaked token
 CACHE_SIZE = 10_000
 # A safety net only: revocations reach the cache through the epoch at once.
 CACHE_MAX_AGE_SECONDS = 300
@@ -50,11 +47,6 @@ class _Cached:
     verified_at: float
     expires_at: datetime | None
     last_used_at: datetime | None
-
-
-def token_digest(token: str) -> str:
-    """Keyed hash of a token: without the server's pepper a stolen database reveals nothing usable."""
-    return hmac.new(settings.TOKEN_HASH_PEPPER.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 _verified = EpochCache(CACHE_SIZE)
@@ -141,37 +133,3 @@ def _load_personal_access_token(token: str, digest: str) -> _Cached | None:
         audience=None,
     )
     return _Cached(principal=principal, verified_at=time.monotonic(), expires_at=pat.expires_at, last_used_at=pat.last_used_at)
-
-
-# --- Personal access tokens: creating (mcpgateway.credentials revokes them) ---------------------------------------------
-
-
-def personal_access_token_create(*, user, name: str, scopes: set[str] | frozenset[str], expires_in_days: int | None) -> tuple[PersonalAccessToken, str]:
-    """Create a token; returns the row and the plaintext, which is never stored and never shown again."""
-    name = name.strip()
-    if not name:
-        raise ValueError("Give the token a name, so you can recognise it later.")
-    if len(name) > 100:
-        raise ValueError("Token names are at most 100 characters.")
-    if any(unicodedata.category(character) in ("Cc", "Cs") for character in name):
-        # NUL among them, which PostgreSQL cannot store.
-        raise ValueError("Token names cannot contain control characters.")
-    unknown = set(scopes) - set(GATEWAY_SCOPES)
-    if unknown:
-        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
-    if not scopes:
-        raise ValueError("Choose at least one scope.")
-    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        raise ValueError("Expiry must be between 1 and 3650 days, or never.")
-    plaintext = PAT_PREFIX + secrets.token_urlsafe(32)
-    pat = PersonalAccessToken.objects.create(
-        user=user,
-        name=name,
-        token_prefix=plaintext[: len(PAT_PREFIX) + 4],
-        token_digest=token_digest(plaintext),
-        scopes=" ".join(sorted(scopes)),
-        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
-    )
-    return pat, plaintext
-
-

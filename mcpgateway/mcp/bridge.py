@@ -17,16 +17,20 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from mcp.server.mcpserver import MCPServer
 
+from mcpgateway.core.revocation import current_revocation_epoch
 from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
 from mcpgateway.mcp.context import SCOPE_SESSION_ID, authenticated_scope
 from mcpgateway.mcp.responses import (
-    authentication_required, body_too_large, insufficient_scope, method_not_allowed, request_id_of,
+    authentication_required,
+    body_too_large,
+    insufficient_scope,
+    method_not_allowed,
+    request_id_of,
 )
 from mcpgateway.mcp.runtime import SdkRuntime
 from mcpgateway.mcp.session_tracking import track_request
 from mcpgateway.mcp.transport_security import body_within_limit, host_and_origin_problem
-from mcpgateway.revocation import current_revocation_epoch
 
 
 class McpEndpoint:

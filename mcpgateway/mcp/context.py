@@ -18,7 +18,7 @@ from mcpgateway.mcp.auth import Principal
 # Keys of the ASGI scope the bridge fills for every authenticated /mcp request.
 SCOPE_PRINCIPAL = "mcpgateway.principal"
 SCOPE_SESSION_ID = "mcpgateway.session_id"  # the McpSession row (UUID string): a session or a connection
-SCOPE_EPOCH = "mcpgateway.revocation_epoch"  # read once per request (mcpgateway.revocation)
+SCOPE_EPOCH = "mcpgateway.revocation_epoch"  # read once per request (mcpgateway.core.revocation)
 
 
 def authenticated_scope(scope: dict[str, Any], *, principal: Principal, epoch: str) -> dict[str, Any]:

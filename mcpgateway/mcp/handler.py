@@ -20,7 +20,7 @@ compares `Mcp-Name`, `Mcp-Method` and `MCP-Protocol-Version` with the body byte 
 gateway's session tracking reads them too, so every reader gets the trimmed value from here.
 
 What it adds: the body is read within MCP_MAX_REQUEST_BODY_BYTES and REQUEST_BODY_TIMEOUT_SECONDS
-(mcpgateway.request_body), refused with a JSON-RPC error before any more of it is read.
+(mcpgateway.core.request_body), refused with a JSON-RPC error before any more of it is read.
 """
 
 import asyncio
@@ -35,8 +35,8 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.db import close_old_connections
 from django.urls import set_script_prefix
 
+from mcpgateway.core.request_body import RequestBodyLimits
 from mcpgateway.mcp.transport_security import body_refusal
-from mcpgateway.request_body import RequestBodyLimits
 
 CONNECTION_RECYCLE_SECONDS = 30.0
 MCP_URLCONF = "mcpgateway.mcp.urls"

@@ -7,7 +7,7 @@
 
 `track_request` applies this to one /mcp request; the functions before it read and write the rows.
 Every worker keeps what it read in a small per-process cache together with the revocation epoch
-(mcpgateway.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
+(mcpgateway.core.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
 the epoch, so every worker drops its cache at its next request and reads the row again: a request
 costs one epoch read, not a database query, and revocation still bites at once everywhere.
 """
@@ -21,19 +21,18 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from mcp_types import CLIENT_INFO_META_KEY
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
+from mcpgateway.core.revocation import EpochCache
+from mcpgateway.core.storable_text import storable_text
 from mcpgateway.mcp.auth import Principal
+from mcpgateway.mcp.models import McpSession
 from mcpgateway.mcp.responses import bodiless, no_get_stream, session_id_missing, session_not_found
 from mcpgateway.mcp.runtime import ResponseStartHook
-from mcpgateway.models import McpSession
-from mcpgateway.revocation import EpochCache, bump_revocation_epoch
-from mcpgateway.storable_text import storable_text
 
 CACHE_SIZE = 10_000
 _FIELDS = ("id", "user_id", "kind", "credential_id", "revoked_at", "ended_at", "expires_at", "last_seen_at")

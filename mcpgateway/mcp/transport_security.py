@@ -55,7 +55,7 @@ def host_and_origin_problem(request: HttpRequest) -> HttpResponse | None:
 
 
 def body_refusal(status: int, message: str) -> HttpResponse:
-    """A body refused while it was read (mcpgateway.request_body: 413 too large, 408 too slow)."""
+    """A body refused while it was read (mcpgateway.core.request_body: 413 too large, 408 too slow)."""
     return jsonrpc_error(status, INVALID_REQUEST, message)
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from mcpgateway.scopes import GATEWAY_SCOPES
+from mcpgateway.core.scopes import GATEWAY_SCOPES
 
 
 @require_GET

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import mcpgateway.crypto
+import mcpgateway.core.crypto
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -47,8 +47,8 @@ class Migration(migrations.Migration):
                 ('product', models.CharField(blank=True, help_text='Spotify subscription: premium, free, ...', max_length=32)),
                 ('scopes', models.TextField(blank=True, help_text='Space-separated scopes Spotify granted.')),
                 ('status', models.CharField(choices=[('active', 'Connected'), ('needs_reconnect', 'Needs reconnect'), ('disconnected', 'Disconnected')], db_index=True, default='active', max_length=20)),
-                ('access_token', mcpgateway.crypto.EncryptedTokenField(blank=True, editable=False)),
-                ('refresh_token', mcpgateway.crypto.EncryptedTokenField(blank=True, editable=False)),
+                ('access_token', mcpgateway.core.crypto.EncryptedTokenField(blank=True, editable=False)),
+                ('refresh_token', mcpgateway.core.crypto.EncryptedTokenField(blank=True, editable=False)),
                 ('access_token_expires_at', models.DateTimeField(blank=True, db_index=True, null=True)),
                 ('consented_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('last_refreshed_at', models.DateTimeField(blank=True, null=True)),

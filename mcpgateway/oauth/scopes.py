@@ -1,9 +1,9 @@
-"""django-oauth-toolkit's scopes backend: the gateway scopes (mcpgateway.scopes), every one of them
+"""django-oauth-toolkit's scopes backend: the gateway scopes (mcpgateway.core.scopes), every one of them
 requested when a client names none. Settings name this class, so they need not import app code."""
 
 from oauth2_provider.scopes import BaseScopes
 
-from mcpgateway.scopes import GATEWAY_SCOPES
+from mcpgateway.core.scopes import GATEWAY_SCOPES
 
 
 class GatewayScopes(BaseScopes):

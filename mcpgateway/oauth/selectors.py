@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mcpgateway.models import OAuthAuthorization
+from mcpgateway.oauth.models import OAuthAuthorization
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from mcpgateway.models import McpSession, OAuthAuthorization, oauth_credential_id
-from mcpgateway.revocation import bump_revocation_epoch_on_commit
+from mcpgateway.core.revocation import bump_revocation_epoch_on_commit
+from mcpgateway.mcp.models import McpSession
+from mcpgateway.oauth.models import OAuthAuthorization, oauth_credential_id
 
 logger = logging.getLogger(__name__)
 

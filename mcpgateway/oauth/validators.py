@@ -34,7 +34,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from mcpgateway.revocation import bump_revocation_epoch_on_commit
+from mcpgateway.core.revocation import bump_revocation_epoch_on_commit
 
 from . import services
 from .selectors import oauth_authorization_active
@@ -172,7 +172,7 @@ class GatewayOAuth2Validator(OAuth2Validator):
                 return False
         if not rt.user.is_active or oauth_authorization_active(user_id=rt.user_id, application_id=rt.application_id) is None:
             # The person was deactivated or the authorization ended: the refresh token went with
-            # it (mcpgateway.credentials), this only guards writes that bypassed that service.
+            # it (mcpgateway.core.credentials), this only guards writes that bypassed that service.
             return False
         request.user = rt.user
         request.refresh_token = refresh_token

@@ -1,7 +1,7 @@
 """django-oauth-toolkit's views, extended for the gateway: the consent page (Spotify first when
 needed, remembered consent, what the client will do in words), open but rate-limited client
 registration. Token revocation (RFC 7009) is DOT's view: the model signals move the revocation
-epoch (mcpgateway.signals).
+epoch (mcpgateway.core.signals).
 
 Every endpoint first refuses parameters that are not text the gateway can store or look up
 (`WellFormedParametersMixin`), so django-oauth-toolkit never queries the database with them.
@@ -35,12 +35,12 @@ from oauth2_provider.views.dynamic_client_registration import (
 )
 from oauthlib.oauth2.rfc6749 import errors
 
-from mcpgateway.client_address import client_address
-from mcpgateway.models import SpotifyGrant
-from mcpgateway.scopes import GATEWAY_SCOPES
+from mcpgateway.core.client_address import client_address
+from mcpgateway.core.scopes import GATEWAY_SCOPES
+from mcpgateway.core.storable_text import text_problem
+from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.selectors import grant_for_user
 from mcpgateway.spotify.services import connect_start
-from mcpgateway.storable_text import text_problem
 
 from .client_metadata import client_metadata_problem
 from .selectors import OAUTH_RESUME_SESSION_KEY, oauth_consent_covers, redirect_uris_all_loopback

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 
-from mcpgateway.models import SpotifyGrant
+from mcpgateway.spotify.models import SpotifyGrant
 
 from .selectors import grant_cache_remember
 from .services import GrantNeedsReconnect, grant_refresh, grant_with_fresh_token, token_is_fresh

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from mcpgateway.models import SpotifyGrant
-from mcpgateway.revocation import EpochCache
+from mcpgateway.core.revocation import EpochCache
+from mcpgateway.spotify.models import SpotifyGrant
 
 
 def grant_for_user(*, user) -> SpotifyGrant | None:

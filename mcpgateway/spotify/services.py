@@ -21,9 +21,9 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mcpgateway.crypto import SecretToken
-from mcpgateway.models import SpotifyGrant
-from mcpgateway.revocation import bump_revocation_epoch
+from mcpgateway.core.crypto import SecretToken
+from mcpgateway.core.revocation import bump_revocation_epoch
+from mcpgateway.spotify.models import SpotifyGrant
 
 from . import accounts, webapi
 from .selectors import grants_due_for_refresh
@@ -141,7 +141,7 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         grant.refresh_generation = F("refresh_generation") + 1
         grant.refresh_lease = ""
         grant.refresh_lease_expires_at = None
-        grant.save()  # its post_save signal tells every worker's grant cache (mcpgateway.signals)
+        grant.save()  # its post_save signal tells every worker's grant cache (mcpgateway.core.signals)
     grant.refresh_from_db()
     logger.info("User %s connected Spotify account %s", user.pk, spotify_user_id)
     return grant

@@ -1,7 +1,7 @@
 """Per-operation table generated from Spotify's OpenAPI file (info.version 2026.5.31).
 
 Generated rather than parsed at start-up because PyYAML is only a dev dependency;
-``tests/emulator/test_operations_table.py`` checks it still matches the YAML.
+``tests/mcpgateway/spotify_emulator/test_operations_table.py`` checks it still matches the YAML.
 Scopes are the operation-level ``security`` lists; Spotify treats them as
 alternatives (e.g. playlist-modify-public OR playlist-modify-private).
 """

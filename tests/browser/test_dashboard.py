@@ -7,7 +7,7 @@ import shutil
 import pytest
 from django.conf import settings
 
-from mcpgateway.models import SpotifyGrant
+from mcpgateway.spotify.models import SpotifyGrant
 from tests.support.processes import GatewayProcesses, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -34,12 +34,18 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from mcpgateway.spotify_emulator.testing import EmulatorControl
 from tests.browser.test_dashboard import CHROMIUM, CHROMIUM_ARGS
 from tests.journey.quickstart import (
-    QuickStartRun, clean_copy, fresh_postgres_database, fresh_redis, neighbour_redis_url, newcomer_environment,
+    QuickStartRun,
+    clean_copy,
+    fresh_postgres_database,
+    fresh_redis,
+    neighbour_redis_url,
+    newcomer_environment,
     readme_run_command,
 )
-from tests.mcp.conftest import LEGACY, MODERN
-from tests.oauth.test_end_to_end import MemoryStorage
-from tests.oauth.test_mcp_remote import HERE as MCP_REMOTE_HOME, MCP_REMOTE_PACKAGE, Lines
+from tests.mcpgateway.mcp.conftest import LEGACY, MODERN
+from tests.mcpgateway.oauth.test_end_to_end import MemoryStorage
+from tests.mcpgateway.oauth.test_mcp_remote import HERE as MCP_REMOTE_HOME
+from tests.mcpgateway.oauth.test_mcp_remote import MCP_REMOTE_PACKAGE, Lines
 from tests.support.processes import free_port, install_npm_tools
 from tests.support.processes import test_database_url as database_url  # under its own name pytest would collect it
 

@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 from django.conf import settings
-from tests.conftest import public_client
 
-from tests.oauth.conftest import authorize_url, exchange, pkce_pair, redirect_query
-from tests.mcp.conftest import MODERN, POST_HEADERS, bearer, initialize_params, legacy_call, legacy_session, rpc
+from tests.conftest import public_client
+from tests.mcpgateway.mcp.conftest import MODERN, POST_HEADERS, bearer, initialize_params, legacy_call, legacy_session, rpc
+from tests.mcpgateway.oauth.conftest import authorize_url, exchange, pkce_pair, redirect_query
 from tests.support.processes import GatewayProcesses
 
 
@@ -62,7 +62,7 @@ def use_everywhere(bases, token: str, *, client_name: str = "Claude") -> tuple[s
         assert legacy_call(base, token, session_id, "tools/list", {}).status_code == 200
         modern = modern_call(base, token, client_name=f"{client_name} (2026)")
         assert modern.status_code == 200, modern.text
-    from mcpgateway.models import McpSession
+    from mcpgateway.mcp.models import McpSession
 
     credential_id = McpSession.objects.get(pk=session_id).credential_id
     connection_id = McpSession.objects.get(kind=McpSession.Kind.CONNECTION, credential_id=credential_id).pk

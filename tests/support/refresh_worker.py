@@ -17,7 +17,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from mcpgateway.models import SpotifyGrant  # noqa: E402
+from mcpgateway.spotify.models import SpotifyGrant  # noqa: E402
 from mcpgateway.spotify.services import grant_refresh  # noqa: E402
 
 

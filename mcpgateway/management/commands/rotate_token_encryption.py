@@ -7,8 +7,8 @@ this command, then drop the old keys. Tokens are decrypted and re-encrypted in m
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from mcpgateway.crypto import SecretToken, TokenDecryptionError, reencrypt_token
-from mcpgateway.models import SpotifyGrant
+from mcpgateway.core.crypto import SecretToken, TokenDecryptionError, reencrypt_token
+from mcpgateway.spotify.models import SpotifyGrant
 
 
 class Command(BaseCommand):

@@ -20,7 +20,7 @@ def uvicorn_command(*, host: str, port: int, workers: int) -> list[str]:
     """The web server's command line. Forwarded headers (X-Forwarded-For, -Proto) are believed only
     from TRUSTED_PROXIES: uvicorn's default believes them from any loopback peer, which would let a
     client on this machine, or anything relaying for one, choose the address that the DCR rate limit
-    and the sign-in lockout count (mcpgateway.client_address)."""
+    and the sign-in lockout count (mcpgateway.core.client_address)."""
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
                "--workers", str(workers), "--lifespan", "off", "--no-server-header"]
     if settings.TRUSTED_PROXIES:
@@ -60,10 +60,11 @@ class Command(BaseCommand):
     help = "Run the web server, Celery worker, Celery beat and (if no Spotify credentials) the Spotify emulator."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
-        parser.add_argument("--celery-concurrency", type=int, default=int(os.environ.get("CELERY_CONCURRENCY", "2")))
+        # Defaults from settings (HOST, PORT, WEB_WORKERS, CELERY_CONCURRENCY in the environment).
+        parser.add_argument("--host", default=settings.GATEWAY_HOST)
+        parser.add_argument("--port", type=int, default=settings.GATEWAY_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.WEB_WORKERS)
+        parser.add_argument("--celery-concurrency", type=int, default=settings.CELERY_CONCURRENCY)
         parser.add_argument("--no-emulator", action="store_true", help="Do not start the Spotify emulator here.")
 
     def handle(self, *args, host, port, web_workers, celery_concurrency, no_emulator, **options):

@@ -7,14 +7,14 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcpgateway.scopes import SCOPE_READ
+from mcpgateway.core.scopes import SCOPE_READ
 from mcpgateway.spotify.webapi import ARTIST_ALBUMS_LIMIT_MAX, PAGE_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_OFFSET_MAX, AlbumGroup, SearchType
 
-from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id
 from .registry import spotify_tool
 from .schemas import Album, AlbumDetails, Artist, Audiobook, Episode, Page, Playlist, SearchResults, Show, Track
+from .spotify_account import spotify_for
 
 IdOrUri = Annotated[str, Field(min_length=1, max_length=200)]
 

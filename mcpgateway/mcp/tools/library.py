@@ -11,14 +11,14 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcpgateway.scopes import SCOPE_LIBRARY
+from mcpgateway.core.scopes import SCOPE_LIBRARY
 from mcpgateway.spotify.webapi import LIBRARY_URIS_MAX, PAGE_LIMIT_MAX
 
-from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id, spotify_uris
 from .registry import spotify_tool
 from .schemas import Album, Artist, FollowedArtists, LibraryChange, LibraryCheck, LibraryStatus, Page, SavedAlbum, SavedTrack, Track
+from .spotify_account import spotify_for
 
 LIBRARY_KINDS = ("track", "album", "episode", "show", "audiobook", "playlist")
 LibraryUris = Annotated[

@@ -7,12 +7,12 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcpgateway.scopes import SCOPE_READ
+from mcpgateway.core.scopes import SCOPE_READ
 from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, TimeRange
 
-from .spotify_account import spotify_for
 from .registry import spotify_tool
 from .schemas import Artist, Page, PlayedTrack, Profile, RecentlyPlayed, Track
+from .spotify_account import spotify_for
 
 TIME_RANGE_HELP = "short_term: about the last 4 weeks; medium_term: about 6 months; long_term: about a year."
 

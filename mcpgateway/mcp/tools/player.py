@@ -13,16 +13,16 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcpgateway.scopes import SCOPE_PLAYBACK, SCOPE_READ
+from mcpgateway.core.scopes import SCOPE_PLAYBACK, SCOPE_READ
 from mcpgateway.spotify.transport import SpotifyError
 from mcpgateway.spotify.webapi import PLAYLIST_ITEMS_WRITE_MAX, RepeatState, SpotifyApi
 
-from .spotify_account import spotify_for
 from .errors import ToolProblem, problem_from_spotify
 from .identifiers import device_id as checked_device_id
 from .identifiers import spotify_uri, spotify_uris
 from .registry import spotify_tool
 from .schemas import Device, Devices, NowPlaying, PlaybackState, PlayerAction, Queue
+from .spotify_account import spotify_for
 
 DeviceId = Annotated[
     str | None,

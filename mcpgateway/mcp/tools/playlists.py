@@ -11,14 +11,14 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcpgateway.scopes import SCOPE_PLAYLISTS
+from mcpgateway.core.scopes import SCOPE_PLAYLISTS
 from mcpgateway.spotify.webapi import PAGE_LIMIT_MAX, PLAYLIST_DESCRIPTION_MAX, PLAYLIST_ITEMS_WRITE_MAX, PLAYLIST_NAME_MAX
 
-from .spotify_account import spotify_for
 from .errors import spotify_errors
 from .identifiers import spotify_id, spotify_uris
 from .registry import spotify_tool
 from .schemas import Page, Playlist, PlaylistChange, PlaylistItem, playable_from
+from .spotify_account import spotify_for
 
 PlaylistId = Annotated[
     str,

@@ -14,8 +14,8 @@ from typing import Any
 
 from mcp_types import ToolAnnotations
 
+from mcpgateway.core.scopes import ALL_SCOPES
 from mcpgateway.mcp.access import ToolRequirement
-from mcpgateway.scopes import ALL_SCOPES
 from mcpgateway.spotify.webapi import OPERATIONS
 
 

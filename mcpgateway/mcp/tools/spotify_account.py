@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from mcpgateway.mcp.context import current_epoch, current_principal
-from mcpgateway.models import SpotifyGrant
 from mcpgateway.spotify.grant_tokens import GrantAccessTokens
-from mcpgateway.spotify.webapi import SpotifyApi
+from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.selectors import grant_for_user_cached
+from mcpgateway.spotify.webapi import SpotifyApi
 
 from .errors import needs_reconnect, not_connected
 

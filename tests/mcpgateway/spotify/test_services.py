@@ -1,6 +1,6 @@
 """The writes of Spotify grants (mcpgateway/spotify/services.py): keeping tokens fresh (rotation,
 omitted refresh tokens, invalid_grant, 429 and 5xx handling), single-flight across processes, and
-the beat's sweep. Connecting through the dashboard is tests/mcpgateway/test_connect.py."""
+the beat's sweep. Connecting through the dashboard is tests/mcpgateway/spotify/test_connect.py."""
 
 import json
 import logging
@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from mcpgateway.crypto import SecretToken
-from mcpgateway.models import SpotifyGrant
+from mcpgateway.core.crypto import SecretToken
 from mcpgateway.spotify import services
+from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.services import (
     GrantNeedsReconnect,
     GrantRefreshFailed,

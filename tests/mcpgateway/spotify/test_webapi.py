@@ -1,6 +1,6 @@
 """Spotify's Web API client (mcpgateway/spotify/webapi.py) against the emulator: its operations
 table, the one retry after a 401 and after a short 429, what Spotify's refusals become, and the
-synchronous profile call a new connection makes. The tools built on it: tests/tools/."""
+synchronous profile call a new connection makes. The tools built on it: tests/mcpgateway/mcp/tools/."""
 
 import asyncio
 import time
@@ -10,7 +10,7 @@ import pytest
 from mcpgateway.spotify.transport import SpotifyRateLimited, SpotifyRequestRejected, SpotifyUnavailable
 from mcpgateway.spotify.webapi import OPERATIONS, RETRY_AFTER_WAIT_LIMIT_SECONDS, SpotifyApi, SpotifyInvalidRequest, current_user
 from tests.conftest import TEST_CLIENT_ID
-from tests.tools.openapi_requests import _resolve, spec_dict
+from tests.mcpgateway.mcp.tools.openapi_requests import _resolve, spec_dict
 
 
 class HandedTokens:

@@ -1,0 +1,50 @@
+"""Admin for Spotify grants: read-only; refreshing and disconnecting go through the services. Token
+fields are never shown."""
+
+from django.contrib import admin
+
+from mcpgateway.spotify.models import SpotifyGrant
+from mcpgateway.spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
+
+
+@admin.register(SpotifyGrant)
+class SpotifyGrantAdmin(admin.ModelAdmin):
+    list_display = ("user", "display_name", "spotify_user_id", "status", "access_token_expires_at", "last_refreshed_at", "last_error")
+    list_filter = ("status", "product")
+    search_fields = ("user__username", "user__email", "spotify_user_id", "display_name")
+    list_select_related = ("user",)
+    ordering = ("user__username",)
+    # An allow-list, so a new token column can never appear here by accident.
+    fields = (
+        "user", "spotify_user_id", "display_name", "product", "status", "scopes",
+        "access_token_expires_at", "consented_at", "last_refreshed_at", "last_error", "last_error_at",
+        "refresh_failures", "next_refresh_attempt_at", "created_at", "updated_at",
+    )
+    readonly_fields = fields
+    actions = ("refresh_now", "disconnect")
+
+    def has_add_permission(self, request):
+        return False  # grants come from a person connecting Spotify, never typed in
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: changes go through the actions, which keep the invariants
+
+    @admin.action(description="Refresh the Spotify token now")
+    def refresh_now(self, request, queryset):
+        done = failed = 0
+        for grant in queryset.filter(status=SpotifyGrant.Status.ACTIVE):
+            try:
+                grant_refresh(grant=grant)
+                done += 1
+            except (GrantNeedsReconnect, GrantRefreshFailed) as exc:
+                failed += 1
+                self.message_user(request, f"{grant.user}: {exc}", messages.WARNING)
+        skipped = queryset.count() - done - failed
+        self.message_user(request, f"Refreshed {done} grant(s); {failed} failed; {skipped} not active, skipped.")
+
+    @admin.action(description="Disconnect (forget the Spotify tokens)")
+    def disconnect(self, request, queryset):
+        grants = list(queryset.exclude(status=SpotifyGrant.Status.DISCONNECTED))
+        for grant in grants:
+            grant_disconnect(grant=grant)
+        self.message_user(request, f"Disconnected {len(grants)} grant(s).")
