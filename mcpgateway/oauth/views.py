@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
@@ -215,7 +215,12 @@ class GatewayTokenView(WellFormedParametersMixin, TokenView):
         grant_type = request.POST.get("grant_type")
         if grant_type is not None and grant_type not in oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED:
             return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported.")
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except get_access_token_model().DoesNotExist:
+            # DOT reads the token it just issued back by checksum; a concurrent exchange of the same
+            # code may have revoked it in between (reuse revokes the code's tokens, RFC 6749 §4.1.2).
+            return _oauth_error("invalid_grant", "The authorization code was used more than once; the tokens it gave are revoked.")
 
 
 # RFC 7591 §2 metadata is flat: strings, arrays of strings, at most a JWK Set (RFC 7517) inside.

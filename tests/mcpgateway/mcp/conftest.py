@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_personal_access_token
-from tests.support.processes import GatewayProcesses, free_port  # noqa: F401 (used by other test packages)
+from tests.support.processes import GatewayProcesses
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
@@ -29,14 +29,6 @@ def gateway_workers(django_db_setup, django_db_blocker):
 @pytest.fixture
 def gateway(gateway_workers) -> str:
     return gateway_workers[0]
-
-
-@pytest.fixture
-def start_gateway():
-    """Start a worker with its own settings (environment) for one test."""
-    processes = GatewayProcesses()
-    yield processes.start
-    processes.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """One authorization code, exchanged by ten at once against real gateway workers (each request in
-its own server thread with its own database connection): one gets tokens, nine get invalid_grant,
-none a 500. On SQLite and PostgreSQL alike."""
+its own server thread with its own database connection): at most one gets tokens, the others get
+invalid_grant, none a 500. On SQLite and PostgreSQL alike."""
 
 import threading
 
@@ -43,9 +43,34 @@ def test_ten_simultaneous_exchanges_of_one_code_give_tokens_once(start_gateway, 
         thread.join()
 
     statuses = sorted(r.status_code for r in results)
-    assert statuses == [200] + [400] * (EXCHANGES - 1), [r.text for r in results]
+    # One exchange wins the code; when a loser's reuse check revokes the winner's tokens before the
+    # winner answers, the winner answers invalid_grant too (test below), so none gets tokens.
+    assert statuses in ([200] + [400] * (EXCHANGES - 1), [400] * EXCHANGES), [r.text for r in results]
     assert {r.json()["error"] for r in results if r.status_code == 400} == {"invalid_grant"}
     assert not Grant.objects.exists()
     # RFC 6749 §4.1.2: the code was used more than once, so the tokens it gave are revoked; and
     # no loser left tokens of its own behind.
     assert not AccessToken.objects.exists()
+
+
+def test_a_code_whose_tokens_are_revoked_while_it_is_exchanged_gets_invalid_grant(monkeypatch, client, person, oauth_client):
+    """The race above, made certain: the tokens vanish between their creation and DOT reading them
+    back (a concurrent reuse revoked them). Before: a 500 from AccessToken.DoesNotExist."""
+    from oauth2_provider.views.base import TokenView
+
+    from tests.mcpgateway.oauth.conftest import exchange
+
+    create_token_response = TokenView.create_token_response
+
+    def revoked_meanwhile(self, request):
+        answer = create_token_response(self, request)
+        AccessToken.objects.all().delete()
+        return answer
+
+    monkeypatch.setattr(TokenView, "create_token_response", revoked_meanwhile)
+    connect_spotify(person)
+    client.force_login(person)
+    verifier, challenge = pkce_pair()
+    code = approve(client, oauth_client, challenge)["code"]
+    response = exchange(client, oauth_client, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant", response.content
