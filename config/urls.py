@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mcpgateway.core.health import healthz
-from mcpgateway.mcp.wellknown import protected_resource_metadata
+from mcpgateway.mcp.wellknown import mcp_catalog, protected_resource_metadata, server_card
 
 admin.site.site_header = "Spotify MCP gateway"
 admin.site.site_title = "Spotify MCP gateway admin"
@@ -19,4 +19,7 @@ urlpatterns = [
     # handler, which resolves it against mcpgateway.mcp.urls.
     path(".well-known/oauth-protected-resource/mcp", protected_resource_metadata),
     path(".well-known/oauth-protected-resource", protected_resource_metadata),
+    # MCP discovery (SEP-2127): the host's catalog, and the card at <mcp url>/server-card.
+    path(".well-known/mcp/catalog.json", mcp_catalog, name="mcp_catalog"),
+    path("mcp/server-card", server_card, name="mcp_server_card"),
 ]
