@@ -1,5 +1,5 @@
-"""The gateway's own scopes: what an MCP credential (personal access token, later OAuth token) may
-do. Each maps to a group of tools and to the Spotify scopes those tools need."""
+"""The gateway's own scopes: what an MCP credential (personal access token or OAuth token) may
+do. Each `spotify:` scope maps to a group of tools and to the Spotify scopes those tools need."""
 
 SCOPE_READ = "spotify:read"
 SCOPE_PLAYBACK = "spotify:playback"
@@ -13,3 +13,5 @@ GATEWAY_SCOPES: dict[str, str] = {
     SCOPE_PLAYLISTS: "Read, create and change your playlists",
 }
 ALL_SCOPES = frozenset(GATEWAY_SCOPES)
+# The scopes that open groups of tools on /mcp: what a token made for an MCP client carries.
+TOOL_SCOPES = frozenset(scope for scope in GATEWAY_SCOPES if scope.startswith("spotify:"))

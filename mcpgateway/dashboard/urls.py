@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("connect", views.connect_client, name="connect_client"),
     path("tokens/create", views.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token_revoke"),
     path("sessions/<uuid:session_id>/revoke", views.session_revoke, name="session_revoke"),

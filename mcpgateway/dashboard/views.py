@@ -10,8 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
 from mcpgateway.core.credentials import PAT_CREDENTIAL_PREFIX, credential_revoke, sessions_revoke
-from mcpgateway.core.scopes import GATEWAY_SCOPES
+from mcpgateway.core.public_urls import mcp_url as public_mcp_url
+from mcpgateway.core.scopes import GATEWAY_SCOPES, TOOL_SCOPES
 from mcpgateway.core.selectors import credential_clients, credential_name, credentials_with_clients
+from mcpgateway.dashboard.client_setup import client_setup, client_setups
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.spotify.accounts import SPOTIFY_SCOPES
 from mcpgateway.spotify.selectors import grant_for_user
@@ -109,3 +111,36 @@ def session_revoke(request, session_id):
         messages.success(request, f"{session.client_name or 'MCP client'} disconnected.")
         return redirect("dashboard")
     return render(request, "credential_revoke.html", {"name": session.client_name or "MCP client", "clients": [session]})
+
+
+CLIENT_TOKEN_DAYS = 90
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def connect_client(request):
+    """Copy-ready set-up for each MCP client (mcpgateway/dashboard/client_setup.py). POST makes a
+    personal access token for one client and shows its set-up filled in, this once."""
+    mcp_url = public_mcp_url()
+    token = made_for = None
+    status = 200
+    if request.method == "POST":
+        made_for = client_setup(request.POST.get("client", ""), mcp_url=mcp_url)
+        if made_for is None:
+            messages.error(request, "Choose one of the clients on this page.")
+            status = 400
+        else:
+            row, token = personal_access_token_create(
+                user=request.user, name=f"{made_for.name} ({timezone.localdate():%Y-%m-%d})"[:100],
+                scopes=TOOL_SCOPES, expires_in_days=CLIENT_TOKEN_DAYS,
+            )
+            messages.success(request, f"Token “{row.name}” created for {made_for.name}: copy it now, it is shown only this once.")
+    setups = client_setups(mcp_url=mcp_url)
+    if made_for is not None and token is not None:
+        setups = [client_setup(made_for.key, mcp_url=mcp_url, token=token) if setup.key == made_for.key else setup for setup in setups]
+    response = render(request, "connect_client.html", {
+        "setups": setups, "token": token, "made_for": made_for if token else None, "token_days": CLIENT_TOKEN_DAYS,
+    }, status=status)
+    if token:
+        response["Cache-Control"] = "no-store"
+    return response
