@@ -287,6 +287,44 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "n
 # Successful sign-ins are not recorded (nothing would ever prune that table); failures are, until they age out.
 AXES_DISABLE_ACCESS_LOG = True
 
+# --- Single sign-on (optional; mozilla-django-oidc, accounts/sso.py) ----------------------------
+# Signing in through the team's OpenID Connect provider, beside passwords. Off unless OIDC_CLIENT_ID
+# and the provider (OIDC_ISSUER, or all four endpoints) are set. The gateway is registered at the
+# provider with the redirect URI <PUBLIC_BASE_URL>/oidc/callback/ (README, "Single sign-on").
+# The provider's issuer URL; its endpoints are read from <issuer>/.well-known/openid-configuration
+# on the first sign-in (not at startup: a provider that is down never stops the gateway), then cached.
+OIDC_ISSUER = (env("OIDC_ISSUER") or "").rstrip("/")
+# Each one, when set, replaces the discovered endpoint (for providers without discovery).
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_JWKS_ENDPOINT")
+# The gateway's client at the provider (a confidential client: the secret stays on the server).
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+# A person with no account yet gets one on their first sign-in only when their verified email's
+# domain is listed here (comma separated, e.g. "example.com"); others need an account (matched by
+# verified email) made by an admin. Empty: nobody new.
+OIDC_ALLOWED_EMAIL_DOMAINS = [domain.lower().lstrip("@") for domain in env_list("OIDC_ALLOWED_EMAIL_DOMAINS")]
+# The sign-in page's button reads "Sign in with <label>".
+OIDC_BUTTON_LABEL = env("OIDC_BUTTON_LABEL", "single sign-on")
+SSO_ENABLED = bool(OIDC_RP_CLIENT_ID) and bool(
+    OIDC_ISSUER or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_USER_ENDPOINT and OIDC_OP_JWKS_ENDPOINT)
+)
+# Fixed choices (docs in accounts/sso.py): ID tokens signed with the provider's RSA key, checked
+# against its JWKS; PKCE and a nonce on every sign-in; a provider that does not answer within
+# OIDC_TIMEOUT seconds is reported on the sign-in page.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+if SSO_ENABLED:
+    # After axes (which refuses a locked-out client address first) and the password backend.
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.sso.SsoBackend"]
+# A single sign-on refused for a lockout is recorded by axes with its query: the provider's code
+# (still unused then) and state are masked like the other sensitive parameters.
+AXES_SENSITIVE_PARAMETERS = [*AXES_SENSITIVE_PARAMETERS, "code", "state"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

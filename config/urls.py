@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Single sign-on through the team's OpenID Connect provider (optional; 404 when not configured).
+    path("oidc/", include("accounts.sso_urls")),
     # OAuth authorization server for /mcp (django-oauth-toolkit): /oauth/* and its RFC 8414 metadata.
     path("", include("mcpgateway.oauth.urls")),
     path("", include("mcpgateway.spotify.urls")),
