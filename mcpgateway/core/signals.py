@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts.models import PersonalAccessToken
-from mcpgateway.mcp.models import McpSession
+from mcpgateway.mcp.models import McpSession, ToolPolicy
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.spotify.models import SpotifyGrant
 
@@ -33,6 +33,13 @@ def _deleting_the_person(origin) -> bool:
 def grant_saved(sender, instance, **kwargs):
     # Workers cache grants for /mcp (selectors.grant_for_user_cached). Refreshes write with
     # update(), which sends no signal: the cached access token stays valid until it expires.
+    bump_revocation_epoch_on_commit()
+
+
+@receiver(post_save, sender=ToolPolicy)
+def tool_policy_saved(sender, instance, **kwargs):
+    # Workers cache the tool policies for /mcp (mcpgateway.mcp.selectors): a new or changed one
+    # bites at every worker's next request.
     bump_revocation_epoch_on_commit()
 
 
@@ -74,5 +81,6 @@ def oauth_token_changed(sender, instance, created, **kwargs):
 @receiver(post_delete, sender=PersonalAccessToken)
 @receiver(post_delete, sender=McpSession)
 @receiver(post_delete, sender=SpotifyGrant)
+@receiver(post_delete, sender=ToolPolicy)
 def cached_row_deleted(sender, instance, **kwargs):
     bump_revocation_epoch_on_commit()

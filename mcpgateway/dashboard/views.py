@@ -15,6 +15,7 @@ from mcpgateway.core.scopes import GATEWAY_SCOPES, TOOL_SCOPES
 from mcpgateway.core.selectors import credential_clients, credential_name, credentials_with_clients
 from mcpgateway.dashboard.client_setup import client_setup, client_setups
 from mcpgateway.mcp.models import McpSession
+from mcpgateway.mcp.policies import restricted_tools_for
 from mcpgateway.spotify.accounts import SPOTIFY_SCOPES
 from mcpgateway.spotify.selectors import grant_for_user
 from mcpgateway.spotify.services import REFRESH_TOKEN_LIFETIME
@@ -38,6 +39,7 @@ def dashboard(request):
             "tokens": tokens,
             "clients_page": clients_page,
             "gateway_scopes": GATEWAY_SCOPES,
+            "restricted": restricted_tools_for(user=request.user),
             "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
         },

@@ -1,13 +1,16 @@
 """Who may see and call which tool: the one rule, its messages, and where it is enforced.
 
-A tool is usable when the credential has every gateway scope the tool needs and the person's Spotify
-grant has every Spotify scope it needs. `tool_access` decides that, once, for:
+A tool is usable when no administrator's tool policy restricts it (for everyone or for the person:
+its group, that is its gateway scope, or the tool itself), the credential has every gateway scope
+the tool needs and the person's Spotify grant has every Spotify scope it needs. `tool_access`
+decides that, once, for:
 
 - `tools/list`, which shows only the tools the caller may use, and `tools/call`, which answers a
   refused call with an `isError` result saying what is missing (`ToolAccessMiddleware`);
 - the OAuth step-up challenge: the bridge answers a `tools/call` an OAuth token lacks a gateway scope
   for with HTTP 403 `insufficient_scope` (RFC 6750 §3.1, MCP authorization spec "Scope challenge
-  handling"), so the client can ask the person for that scope.
+  handling"), so the client can ask the person for that scope. A tool an administrator restricted
+  is never a challenge: no scope the person grants would make it usable.
 
 A person without a Spotify grant sees every tool: the tool itself answers how to connect Spotify.
 """
@@ -24,6 +27,7 @@ from mcp_types import CallToolResult, ListToolsResult, TextContent
 
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.context import current_epoch, current_principal_or_none
+from mcpgateway.mcp.selectors import NO_RESTRICTIONS, Restrictions, tool_restrictions_cached
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Allowed:
 class Refusal:
     """Why a caller may not use a tool: `lacking` are the missing scopes of kind `reason`."""
 
-    reason: Literal["gateway_scope", "spotify_scope"]
+    reason: Literal["admin_policy", "gateway_scope", "spotify_scope"]
     lacking: frozenset[str]
     message: str
 
@@ -60,13 +64,32 @@ def dashboard_url() -> str:
 
 
 def tool_access(
-    principal: Principal, grant_scopes: frozenset[str] | None, requirement: ToolRequirement, *, tool: str
+    principal: Principal,
+    grant_scopes: frozenset[str] | None,
+    requirement: ToolRequirement,
+    *,
+    tool: str,
+    restrictions: Restrictions = NO_RESTRICTIONS,
 ) -> Allowed | Refusal:
-    """May `principal` use `tool`, given the Spotify scopes of the person's grant?
+    """May `principal` use `tool`, given the administrators' `restrictions` for the person and the
+    Spotify scopes of the person's grant?
 
     `grant_scopes` None: the person has no Spotify grant (or the caller does not check Spotify
-    scopes); then only the gateway scopes decide.
+    scopes); then only the policies and the gateway scopes decide.
     """
+    restricted_groups = requirement.gateway_scopes & restrictions.groups
+    if restricted_groups or tool in restrictions.tools:
+        what = (
+            f"the tool group {', '.join(sorted(restricted_groups))}, which {tool} belongs to"
+            if restricted_groups
+            else tool
+        )
+        return Refusal(
+            "admin_policy",
+            restricted_groups or frozenset({tool}),
+            f"An administrator of this gateway restricted {what}: it cannot be used from your account. "
+            f"Your dashboard at {dashboard_url()} lists the tools restricted for you.",
+        )
     lacking = requirement.gateway_scopes - principal.scopes
     if lacking:
         scopes = ", ".join(sorted(lacking))
@@ -90,6 +113,10 @@ def tool_access(
     return ALLOWED
 
 
+async def _restrictions(ctx: Any, user_id: int) -> Restrictions:
+    return await tool_restrictions_cached(user_id=user_id, epoch=current_epoch(ctx))
+
+
 async def _grant_scopes(ctx: Any, user_id: int) -> frozenset[str] | None:
     from mcpgateway.spotify.selectors import grant_for_user_cached
 
@@ -99,7 +126,7 @@ async def _grant_scopes(ctx: Any, user_id: int) -> frozenset[str] | None:
 
 class ToolAccessMiddleware:
     """Server middleware: hides from `tools/list` and refuses on `tools/call` what `tool_access`
-    does not allow the request's principal."""
+    does not allow the request's principal (policies and grant read from per-epoch caches)."""
 
     def __init__(self, requirements: Mapping[str, ToolRequirement]):
         self.requirements = requirements
@@ -112,9 +139,11 @@ class ToolAccessMiddleware:
         if principal is None:
             return await call_next(ctx)
         grant_scopes = await _grant_scopes(ctx, principal.user_id) if self.needs_grant else None
+        restrictions = await _restrictions(ctx, principal.user_id)
 
         def access(name: str) -> Allowed | Refusal:
-            return tool_access(principal, grant_scopes, self.requirements.get(name, NO_REQUIREMENT), tool=name)
+            requirement = self.requirements.get(name, NO_REQUIREMENT)
+            return tool_access(principal, grant_scopes, requirement, tool=name, restrictions=restrictions)
 
         if ctx.method == "tools/call":
             name = (ctx.params or {}).get("name")

@@ -1,11 +1,13 @@
-"""Admin for MCP sessions. Revoking one ends its credential (mcpgateway.core.credentials); deleting
+"""Admin for MCP sessions and tool policies. Revoking one ends its credential (mcpgateway.core.credentials); deleting
 a live row does the same through mcpgateway.core.signals."""
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
 from mcpgateway.core.credentials import sessions_revoke
-from mcpgateway.mcp.models import McpSession
+from mcpgateway.mcp.models import McpSession, ToolPolicy
+from mcpgateway.mcp.policies import group_choices, policy_problems, tool_choices
 
 
 class SessionActiveFilter(admin.SimpleListFilter):
@@ -48,3 +50,51 @@ class McpSessionAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = sessions_revoke(sessions=queryset, revoked_by=request.user)
         self.message_user(request, f"Revoked {count} session(s), with the tokens and OAuth authorizations they used.")
+
+
+class ToolPolicyForm(forms.ModelForm):
+    """Tool groups and tools chosen from the gateway's own (mcpgateway.mcp.policies): a name the
+    gateway does not have is refused with a message, never stored."""
+
+    blocked_groups = forms.MultipleChoiceField(
+        choices=group_choices, required=False, widget=forms.CheckboxSelectMultiple, label="Restricted tool groups",
+        help_text="Every tool of a ticked group is hidden and refused.",
+        error_messages={"invalid_choice": "Unknown tool group %(value)s: choose among the gateway's scopes."},
+    )
+    blocked_tools = forms.MultipleChoiceField(
+        choices=tool_choices, required=False, widget=forms.CheckboxSelectMultiple, label="Restricted tools",
+        help_text="Single tools, for instance the destructive ones, hidden and refused.",
+        error_messages={"invalid_choice": "Unknown tool %(value)s: the gateway has no tool by that name."},
+    )
+
+    class Meta:
+        model = ToolPolicy
+        fields = ("user", "blocked_groups", "blocked_tools", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:  # an unknown choice is already refused, with its message
+            return cleaned
+        for field, problem in policy_problems(groups=cleaned.get("blocked_groups", []), tools=cleaned.get("blocked_tools", [])).items():
+            self.add_error(None if field == "__all__" else field, problem)
+        return cleaned
+
+
+@admin.register(ToolPolicy)
+class ToolPolicyAdmin(admin.ModelAdmin):
+    """Saving or deleting a policy moves the revocation epoch (mcpgateway.core.signals): every
+    worker applies it at its next request."""
+
+    form = ToolPolicyForm
+    list_display = ("__str__", "restricted_groups", "restricted_tools", "note", "updated_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "note")
+    autocomplete_fields = ("user",)
+
+    @admin.display(description="Tool groups")
+    def restricted_groups(self, policy: ToolPolicy) -> str:
+        return ", ".join(policy.blocked_groups) or "-"
+
+    @admin.display(description="Tools")
+    def restricted_tools(self, policy: ToolPolicy) -> str:
+        return ", ".join(policy.blocked_tools) or "-"

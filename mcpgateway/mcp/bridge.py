@@ -29,6 +29,7 @@ from mcpgateway.mcp.responses import (
     request_id_of,
 )
 from mcpgateway.mcp.runtime import SdkRuntime
+from mcpgateway.mcp.selectors import tool_restrictions_cached
 from mcpgateway.mcp.session_tracking import track_request
 from mcpgateway.mcp.transport_security import body_within_limit, host_and_origin_problem
 
@@ -75,7 +76,7 @@ class McpEndpoint:
         if principal.kind == "oauth" and request.method == "POST":
             # OAuth clients can step up, so a call beyond their scopes is an HTTP 403 challenge
             # (personal access tokens get the tool-result explanation of ToolAccessMiddleware).
-            refused = self._scope_challenge(principal, message)
+            refused = await self._scope_challenge(principal, message, epoch)
             if refused is not None:
                 return refused
 
@@ -84,15 +85,18 @@ class McpEndpoint:
             scope[SCOPE_SESSION_ID] = tracking.session_id
         return await self.runtime.forward(scope, body, tracking.on_response_start)
 
-    def _scope_challenge(self, principal: Principal, message: Any) -> HttpResponse | None:
+    async def _scope_challenge(self, principal: Principal, message: Any, epoch: str) -> HttpResponse | None:
         if not isinstance(message, dict) or message.get("method") != "tools/call" or not isinstance(message.get("params"), dict):
             return None
         name = message["params"].get("name")
         if not isinstance(name, str):
             return None
-        # Spotify scopes are not the client's to step up: those refusals stay tool results.
-        decision = tool_access(principal, None, self.tool_requirements.get(name, NO_REQUIREMENT), tool=name)
-        if isinstance(decision, Refusal):
+        # Spotify scopes are not the client's to step up, nor an administrator's restriction: those
+        # refusals stay tool results (ToolAccessMiddleware).
+        restrictions = await tool_restrictions_cached(user_id=principal.user_id, epoch=epoch)
+        requirement = self.tool_requirements.get(name, NO_REQUIREMENT)
+        decision = tool_access(principal, None, requirement, tool=name, restrictions=restrictions)
+        if isinstance(decision, Refusal) and decision.reason == "gateway_scope":
             return insufficient_scope(decision.lacking, decision.message, request_id_of(message))
         return None
 

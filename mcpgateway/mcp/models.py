@@ -70,3 +70,45 @@ class McpSession(models.Model):
             and self.ended_at is None
             and (self.expires_at is None or self.expires_at > now)
         )
+
+
+class ToolPolicyQuerySet(RevocationQuerySet):
+    """Every field of a policy decides what /mcp allows: any update moves the epoch (workers cache
+    the policies per revocation epoch, mcpgateway.mcp.selectors)."""
+
+    revoking_fields = frozenset({"user", "user_id", "blocked_groups", "blocked_tools"})
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            from mcpgateway.core.revocation import bump_revocation_epoch_on_commit
+
+            bump_revocation_epoch_on_commit()
+        return created
+
+
+class ToolPolicy(models.Model):
+    """An administrator's restriction of tools, for one person or (no person) for everyone: whole
+    tool groups (a gateway scope's tools) and single tools. Whatever a person's credential may do,
+    a restricted tool is hidden from tools/list and refused on tools/call
+    (mcpgateway.mcp.access.tool_access). Several policies add up."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="tool_policies",
+        help_text="The person this policy restricts; leave empty to restrict everyone.",
+    )
+    blocked_groups = models.JSONField(default=list, blank=True, help_text="Gateway scopes whose tools may not be used.")
+    blocked_tools = models.JSONField(default=list, blank=True, help_text="Single tools that may not be used.")
+    note = models.CharField(max_length=200, blank=True, help_text="Why: shown to the people it restricts, on their dashboard.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ToolPolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "tool policy"
+        verbose_name_plural = "tool policies"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Tool policy for {self.user or 'everyone'}"
