@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import logging
 import re
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -25,6 +28,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
@@ -36,7 +40,7 @@ from oauth2_provider.views.dynamic_client_registration import (
 from oauthlib.oauth2.rfc6749 import errors
 
 from mcpgateway.core.client_address import client_address
-from mcpgateway.core.scopes import GATEWAY_SCOPES
+from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, GATEWAY_SCOPES
 from mcpgateway.core.storable_text import text_problem
 from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.selectors import grant_for_user
@@ -114,8 +118,81 @@ class WellFormedParametersMixin:
         return JsonResponse({"error": "invalid_request", "error_description": description}, status=400)
 
 
+# --- the consent form ---------------------------------------------------------------------------
+
+_CONSENT_SIGNER = signing.Signer(salt="mcpgateway.oauth.consent")
+
+
+def _requested_signature(client_id: str, scope: str) -> str:
+    return _CONSENT_SIGNER.signature(f"{client_id} {scope}")
+
+
+class ConsentForm(AllowForm):
+    """DOT's form, with the scopes the person approves: one checkbox per scope the client asked
+    for, every one ticked to begin with (docs/oauth.md, "Consent"). What is ticked is what the client
+    gets: `cleaned_data["scope"]` becomes the approved scopes, which DOT hands to oauthlib.
+
+    The requested scopes travel in DOT's hidden `scope` field, signed (`requested`) with the client
+    id, so a POST cannot widen what the client asked for; a scope approved that was not asked for
+    (or that the gateway does not have) makes the POST forged: `forged` says why, nothing is issued.
+    """
+
+    NOTHING_APPROVED = "Tick at least one permission to allow the client, or press Deny."
+
+    approved_scope = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    requested = forms.CharField(required=False, widget=forms.HiddenInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.forged: str | None = None
+        scope = self.data.get("scope", "") if self.is_bound else self.initial.get("scope", "")
+        self.fields["approved_scope"].choices = [(s, s) for s in scope.split() if s in GATEWAY_SCOPES]
+
+    def clean(self):
+        cleaned = super().clean()
+        requested = self.data.get("scope", "").split()
+        client_id = self.data.get("client_id", "")
+        approved = self.data.getlist("approved_scope") if hasattr(self.data, "getlist") else []
+        if not _signature_matches(self.data.get("requested", ""), client_id, " ".join(requested)):
+            self.forged = "The consent form was changed: the scopes it names are not the ones the client asked for."
+        elif unknown := sorted(set(requested) - set(GATEWAY_SCOPES)):
+            self.forged = f"Unknown scope {', '.join(unknown)}."
+        elif extra := sorted(set(approved) - set(requested)):
+            self.forged = f"The scope {', '.join(extra)} was not asked for by this client, so it cannot be approved."
+        if self.forged:
+            raise forms.ValidationError(self.forged)
+        if cleaned.get("allow") and not approved:
+            raise forms.ValidationError(self.NOTHING_APPROVED)
+        # Approved, in the order asked (Deny sends whatever: oauthlib answers access_denied).
+        cleaned["scope"] = " ".join(s for s in requested if s in approved) or cleaned.get("scope", "")
+        return cleaned
+
+
+def _signature_matches(signature: str, client_id: str, scope: str) -> bool:
+    return hmac.compare_digest(signature, _requested_signature(client_id, scope))
+
+
 class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
     template_name = "oauth2_provider/authorize.html"
+    form_class = ConsentForm
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["requested"] = _requested_signature(initial.get("client_id") or "", initial["scope"])
+        initial["approved_scope"] = [s for s in initial["scope"].split() if s in GATEWAY_SCOPES]
+        return initial
+
+    def form_invalid(self, form):
+        """Nothing ticked: the page again, saying so. A forged POST: 400, nothing issued."""
+        application = get_application_model().objects.filter(client_id=form.data.get("client_id", "")).first()
+        if form.forged or application is None:
+            error = {"error": "invalid_request", "description": form.forged or "Unknown client."}
+            return _never_framed(self.render_to_response({"error": error}, status=400))
+        context = self.get_context_data(
+            form=form, application=application, client_id=application.client_id,
+            redirect_uri=form.data.get("redirect_uri", ""), scopes=form.data.get("scope", "").split(),
+        )
+        return _never_framed(self.render_to_response(context))
 
     def redirect(self, redirect_to, application):
         """Every redirect back to the client (code, remembered consent, and every error:
@@ -164,10 +241,24 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
         context.update(
             redirect_host=urlsplit(redirect_uri).netloc,
             only_loopback=bool(application) and redirect_uris_all_loopback(application.redirect_uris),
-            scope_descriptions=[(scope, GATEWAY_SCOPES.get(scope, scope)) for scope in kwargs.get("scopes", [])],
+            scope_choices=self._scope_choices(kwargs.get("form") or context.get("form"), kwargs.get("scopes", [])),
             client_id_is_url=str(kwargs.get("client_id", "")).startswith("https://"),
         )
         return context
+
+
+    @staticmethod
+    def _scope_choices(form, scopes) -> list[dict]:
+        """One checkbox per requested scope: its plain-language name, what it allows, ticked or not."""
+        if form is not None and form.is_bound:
+            ticked = set(form.data.getlist("approved_scope"))
+        else:
+            ticked = set(scopes)
+        return [
+            {"scope": scope, "name": GATEWAY_SCOPE_NAMES[scope], "description": GATEWAY_SCOPES[scope], "ticked": scope in ticked}
+            for scope in scopes
+            if scope in GATEWAY_SCOPES
+        ]
 
 
 def _oauth_error(error: str, description: str, *, status: int = 400) -> JsonResponse:

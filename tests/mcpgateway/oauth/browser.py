@@ -30,7 +30,7 @@ class Browser:
             response = self.http.get(url)
             if response.status_code == 200 and 'id="authorizationForm"' in response.text:
                 self.pages.append(response.text)
-                response = self.http.post(str(response.url), data={**hidden_fields(response.text), "allow": "Authorize"})
+                response = self.http.post(str(response.url), data={**form_fields(response.text), "allow": "Authorize"})
             if response.status_code not in (301, 302, 303):
                 raise AssertionError(f"unexpected {response.status_code} at {url}: {response.text[:500]}")
             location = urljoin(str(response.url), response.headers["location"])
@@ -64,6 +64,17 @@ def hidden_fields(html: str) -> dict[str, str]:
         value = re.search(r'value="([^"]*)"', tag)
         if name:
             fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
+    return fields
+
+
+def form_fields(html: str) -> dict[str, str | list[str]]:
+    """What a browser submits of a form as it was served: its hidden fields and ticked checkboxes."""
+    fields: dict[str, str | list[str]] = dict(hidden_fields(html))
+    for tag in re.findall(r"<input[^>]*>", html):
+        if 'type="checkbox"' in tag and re.search(r"\schecked\b", tag):
+            name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name:
+                fields.setdefault(unescape(name.group(1)), []).append(unescape(value.group(1)) if value else "on")
     return fields
 
 

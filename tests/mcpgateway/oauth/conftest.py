@@ -82,11 +82,14 @@ def redirect_query(response) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
 
 
-def consent(client, url: str, *, allow: bool = True):
-    """GET the consent page, then POST its form (as the person pressing Allow or Deny)."""
+def consent(client, url: str, *, allow: bool = True, approved: list[str] | None = None):
+    """GET the consent page, then POST its form (as the person pressing Allow or Deny), with the
+    scopes as served (every one ticked) or, given `approved`, only those ticked."""
     page = client.get(url)
     assert page.status_code == 200, (page.status_code, page.content[:500])
     data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    if approved is not None:
+        data["approved_scope"] = approved
     if allow:
         data["allow"] = "Authorize"
     return client.post(url, data)
