@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
-from mcpgateway.mcp.models import McpSession
+from mcpgateway.mcp.models import McpSession, ToolPolicy
 from tests.conftest import make_grant
 from tests.mcpgateway.mcp.conftest import LEGACY, MODERN
 
@@ -71,6 +71,7 @@ def warm_tool_call_queries(token: str, mode: str) -> list[str]:
 @pytest.mark.parametrize("mode", [MODERN])
 def test_a_warm_mcp_tool_call_makes_no_database_query(emulator, person, mode):
     make_grant(emulator, person)
+    ToolPolicy.objects.create(user=person, blocked_tools=["pause_playback"])  # policies are cached per epoch too
     _pat, token = personal_access_token_create(user=person, name="bench", scopes={"spotify:read"}, expires_in_days=None)
     assert warm_tool_call_queries(token, mode) == []
 
@@ -100,7 +101,7 @@ def test_the_dashboard_makes_as_many_queries_for_ten_clients_as_for_one(client, 
 
 @pytest.mark.parametrize("path", [
     "/admin/mcpgateway/spotifygrant/", "/admin/mcpgateway/mcpsession/", "/admin/accounts/personalaccesstoken/",
-    "/admin/mcpgateway/oauthauthorization/", "/admin/accounts/user/",
+    "/admin/mcpgateway/oauthauthorization/", "/admin/accounts/user/", "/admin/mcpgateway/toolpolicy/",
 ])
 def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model, emulator, path):
     from django.db import connection
@@ -120,6 +121,7 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
             McpSession.objects.create(user=someone, credential_id=f"pat:{pat.pk}", client_name="c", protocol_version=LEGACY)
             oauth_authorization_record(user=someone, application=make_client(name=f"client {index}"), scopes={"spotify:read"},
                                        redirect_uri="http://127.0.0.1:43210/callback")
+            ToolPolicy.objects.create(user=someone, blocked_tools=["remove_playlist_items"])
 
     counts = []
     for count, start in ((1, 0), (9, 1)):

@@ -21,6 +21,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -185,8 +186,10 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
     def form_invalid(self, form):
         """Nothing ticked: the page again, saying so. A forged POST: 400, nothing issued."""
         application = get_application_model().objects.filter(client_id=form.data.get("client_id", "")).first()
-        if form.forged or application is None:
-            error = {"error": "invalid_request", "description": form.forged or "Unknown client."}
+        fields = sorted(name for name in form.errors if name != NON_FIELD_ERRORS)
+        if form.forged or application is None or fields:
+            description = form.forged or ("Unknown client." if application is None else f"The form lacks {', '.join(fields)}.")
+            error = {"error": "invalid_request", "description": description}
             return _never_framed(self.render_to_response({"error": error}, status=400))
         context = self.get_context_data(
             form=form, application=application, client_id=application.client_id,

@@ -95,6 +95,17 @@ def test_widening_the_requested_scopes_in_the_form_is_refused(signed_in, oauth_c
     assert nothing_issued()
 
 
+def test_a_consent_post_missing_its_request_fields_is_a_400(signed_in, oauth_client):
+    _verifier, challenge = pkce_pair()
+    url = authorize_url(oauth_client, challenge)
+    data = {k: v for k, v in signed_in.get(url).context["form"].initial.items() if v is not None and k != "response_type"}
+
+    response = signed_in.post(url, {**data, "allow": "Authorize"})
+
+    assert response.status_code == 400 and "The form lacks response_type." in response.content.decode()
+    assert nothing_issued()
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_a_client_granted_a_subset_lists_only_those_tools_and_admin_restrictions_are_no_challenge(start_gateway, person, oauth_client):
