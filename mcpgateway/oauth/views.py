@@ -21,8 +21,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -153,7 +153,7 @@ class ConsentForm(AllowForm):
         cleaned = super().clean()
         requested = self.data.get("scope", "").split()
         client_id = self.data.get("client_id", "")
-        approved = self.data.getlist("approved_scope") if hasattr(self.data, "getlist") else []
+        approved = self.data.getlist("approved_scope")
         if not _signature_matches(self.data.get("requested", ""), client_id, " ".join(requested)):
             self.forged = "The consent form was changed: the scopes it names are not the ones the client asked for."
         elif unknown := sorted(set(requested) - set(GATEWAY_SCOPES)):
@@ -248,7 +248,6 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
             client_id_is_url=str(kwargs.get("client_id", "")).startswith("https://"),
         )
         return context
-
 
     @staticmethod
     def _scope_choices(form, scopes) -> list[dict]:
