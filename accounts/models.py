@@ -11,10 +11,61 @@ from mcpgateway.core.revocation import RevocationQuerySet
 
 
 class User(AbstractUser):
-    """A person who signs in to the gateway. Kept custom from the first migration so it can grow."""
+    """A person who signs in to the gateway. Kept custom from the first migration so it can grow.
+
+    Roles (accounts.roles): a team admin is an active user with is_staff (or a superuser)."""
+
+    # Set when an admin chose this person's password (the admin's "add user" form): every page but
+    # the password change sends them there first (accounts.middleware); changing it clears this.
+    must_change_password = models.BooleanField(
+        default=False, help_text="Sends this person to the password change page until they choose a password of their own."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets one person create their account. Only the link token's
+    keyed hash is stored (accounts.services.token_digest); the link is shown once, at creation."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Admin"
+
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Space-separated; empty: any email address. The invitee's email must end in "@" + one of them.
+    allowed_email_domains = models.CharField(
+        max_length=500, blank=True, help_text="Space-separated email domains the invitee's address must be at; empty: any."
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for, so you recognise it later.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} ({self.get_role_display().lower()}, {self.status})"
+
+    @property
+    def domain_list(self) -> list[str]:
+        return self.allowed_email_domains.split()
+
+    @property
+    def status(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
 
 
 class PersonalAccessTokenQuerySet(RevocationQuerySet):

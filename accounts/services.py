@@ -1,5 +1,6 @@
-"""Writes of people's own credentials: creating personal access tokens (revoking any credential is
-mcpgateway.core.credentials: one path for tokens and OAuth authorizations)."""
+"""Writes of people and their own credentials: invitations and sign-up, roles, the forced password
+change, creating personal access tokens (revoking any credential is mcpgateway.core.credentials: one
+path for tokens and OAuth authorizations)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mcpgateway.core.scopes import GATEWAY_SCOPES
 
-from .models import PersonalAccessToken
+from .models import Invitation, PersonalAccessToken
+from .roles import TEAM_ADMINS_GROUP, is_team_admin
 
 PAT_PREFIX = "smgp_"  # "Spotify MCP gateway personal": lets secret scanners recognise a leaked token
+INVITATION_PREFIX = "smgi_"  # "... invitation"
+INVITATION_MAX_DAYS = 30
 
 
 def token_digest(token: str) -> str:
@@ -51,3 +58,130 @@ def personal_access_token_create(*, user, name: str, scopes: set[str] | frozense
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return pat, plaintext
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+def user_set_role(*, user, role: str, changed_by) -> None:
+    """Make `user` a member or a team admin: is_staff, and membership of the "Team admins" group
+    (its permissions let a non-superuser admin use the admin). Raises ValueError when refused."""
+    if role not in Invitation.Role.values:
+        raise ValueError(f"Unknown role: {role}.")
+    if not is_team_admin(changed_by):
+        raise ValueError("Only team admins change roles.")
+    if user.pk == changed_by.pk:
+        raise ValueError("You cannot change your own role: ask another admin.")
+    if user.is_superuser and role == Invitation.Role.MEMBER:
+        raise ValueError(f"{user.get_username()} is a superuser and stays an admin: a superuser removes that status first.")
+    _apply_role(user, role)
+
+
+def _apply_role(user, role: str) -> None:
+    group, _ = Group.objects.get_or_create(name=TEAM_ADMINS_GROUP)
+    user.is_staff = role == Invitation.Role.ADMIN
+    user.save(update_fields=["is_staff"])
+    if user.is_staff:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+
+
+def user_password_chosen(*, user) -> None:
+    """The person chose their own password (the form saves it): the forced change is over."""
+    user.must_change_password = False
+
+
+# --- invitations and sign-up -----------------------------------------------------------------------
+
+
+def email_domain_allowed(email: str, domains: list[str]) -> bool:
+    return not domains or email.rsplit("@", 1)[-1].lower() in {domain.lower() for domain in domains}
+
+
+def invitation_create(*, created_by, role: str, allowed_email_domains: str = "", note: str = "", expires_in_days: int = 7) -> tuple[Invitation, str]:
+    """Create an invitation; returns the row and the link's token, which is never stored and never
+    shown again (the link is PUBLIC_BASE_URL/accounts/invitation/<token>)."""
+    if not is_team_admin(created_by):
+        raise ValueError("Only team admins invite people.")
+    if role not in Invitation.Role.values:
+        raise ValueError("Choose the role to give: member or admin.")
+    if not 1 <= expires_in_days <= INVITATION_MAX_DAYS:
+        raise ValueError(f"An invitation expires after 1 to {INVITATION_MAX_DAYS} days.")
+    domains = [domain.strip().lstrip("@").lower() for domain in allowed_email_domains.replace(",", " ").split()]
+    for domain in domains:
+        if "." not in domain or not all(part and all(c.isalnum() or c == "-" for c in part) for part in domain.split(".")):
+            raise ValueError(f"“{domain}” is not an email domain (like example.com).")
+    note = note.strip()
+    if len(note) > 200 or any(unicodedata.category(character) in ("Cc", "Cs") for character in note):
+        raise ValueError("The note is at most 200 characters, without control characters.")
+    if len(" ".join(domains)) > 500:
+        raise ValueError("Too many email domains.")
+    plaintext = INVITATION_PREFIX + secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        token_digest=token_digest(plaintext),
+        role=role,
+        allowed_email_domains=" ".join(domains),
+        note=note,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
+    )
+    return invitation, plaintext
+
+
+def invitation_revoke(*, invitation: Invitation, revoked_by) -> bool:
+    """Revoke an unused invitation; False when it was used or revoked already."""
+    return bool(Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+class InvitationUnusable(Exception):
+    """The invitation is unknown, expired, used or revoked (`status` says which)."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+class UsernameTaken(ValueError):
+    pass
+
+
+def invitation_accept(*, token: str, username: str, email: str, password: str):
+    """Create the invitee's account with the invitation's role and use the invitation up, at once:
+    of two people racing with one link, one gets an account and the other nothing. The caller has
+    validated the fields (accounts.forms.SignUpForm)."""
+    with transaction.atomic():
+        invitation = Invitation.objects.filter(token_digest=token_digest(token)).first()
+        if invitation is None:
+            raise InvitationUnusable("unknown")
+        if invitation.status != "open":
+            raise InvitationUnusable(invitation.status)
+        if not email_domain_allowed(email, invitation.domain_list):
+            raise ValueError("This invitation is for addresses at " + ", ".join(invitation.domain_list) + ".")
+        now = timezone.now()
+        taken = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now).update(used_at=now)
+        if not taken:
+            raise InvitationUnusable("used")
+        user = _user_create(username=username, email=email, password=password, role=invitation.role)
+        Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+    return user
+
+
+def user_sign_up(*, username: str, email: str, password: str):
+    """Open sign-up (settings.OPEN_SIGNUP): a member account; the caller has validated the fields."""
+    if not settings.OPEN_SIGNUP:
+        raise ValueError("Open sign-up is off.")
+    with transaction.atomic():
+        return _user_create(username=username, email=email, password=password, role=Invitation.Role.MEMBER)
+
+
+def _user_create(*, username: str, email: str, password: str, role: str):
+    User = get_user_model()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError:
+        raise UsernameTaken("That username is taken; choose another.") from None
+    if role == Invitation.Role.ADMIN:
+        _apply_role(user, role)
+    return user

@@ -1,5 +1,7 @@
-"""The sign-in page (with single sign-on's button when configured), its answer when django-axes
-refuses a sign-in (settings.AXES_LOCKOUT_CALLABLE), and single sign-on's two pages (accounts/sso.py)."""
+"""The sign-in pages: sign-in (with single sign-on's button when configured), the lockout answer
+when django-axes refuses a sign-in (settings.AXES_LOCKOUT_CALLABLE), single sign-on's two pages
+(accounts/sso.py), sign-up by invitation or open sign-up, and Django's password change and reset
+views where they need more than Django's."""
 
 from __future__ import annotations
 
@@ -11,15 +13,21 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from .forms import SignUpForm
+from .selectors import invitation_by_token
+from .services import InvitationUnusable, UsernameTaken, user_password_chosen, user_sign_up
+from .services import invitation_accept as invitation_accept_service
 from .sso import ProviderUnavailable, SsoRefused, provider_endpoints, sso_callback_url, sso_enabled, sso_label
 
 logger = logging.getLogger(__name__)
@@ -126,3 +134,92 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
         else:
             reason = "This sign-in link has expired or was already used. Start again from the sign-in page."
         return sso_refused(self.request, reason, status=400)
+# --- sign-up: by invitation, or open (settings.OPEN_SIGNUP) ---------------------------------------
+
+UNUSABLE_INVITATION = {
+    "unknown": (404, "This invitation link is not valid", "Check that you copied the whole link, or ask an admin for a new one."),
+    "expired": (410, "This invitation has expired", "Ask the admin who invited you for a new link."),
+    "used": (410, "This invitation has been used already", "Each link makes one account. If it was yours, sign in; otherwise ask an admin for a new link."),
+    "revoked": (410, "This invitation was withdrawn", "An admin revoked it. Ask them for a new link if you should still join."),
+}
+
+
+def _unusable(request, status: str) -> HttpResponse:
+    code, title, advice = UNUSABLE_INVITATION[status]
+    response = render(request, "registration/signup_unavailable.html", {"title": title, "advice": advice}, status=code)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_up(request, user) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Welcome, {user.get_username()}: your account is ready. Connect Spotify to start.")
+    return redirect("dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_by_token(token=token)
+    if invitation is None or invitation.status != "open":
+        return _unusable(request, invitation.status if invitation else "unknown")
+    form = SignUpForm(request.POST or None, allowed_domains=invitation.domain_list)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept_service(
+                token=token, username=form.cleaned_data["username"], email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
+            )
+        except InvitationUnusable as exc:
+            return _unusable(request, exc.status)
+        except ValueError as exc:
+            form.add_error("username" if isinstance(exc, UsernameTaken) else None, str(exc))
+        else:
+            return _signed_up(request, user)
+    response = render(request, "registration/signup.html", {"form": form, "invitation": invitation}, status=400 if form.errors else 200)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.OPEN_SIGNUP:
+        return render(request, "registration/signup_unavailable.html", {
+            "title": "Sign-up is by invitation",
+            "advice": "This gateway does not take open sign-ups: ask an admin of your team for an invitation link.",
+        }, status=404)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_sign_up(username=form.cleaned_data["username"], email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        except ValueError as exc:
+            form.add_error("username" if isinstance(exc, UsernameTaken) else None, str(exc))
+        else:
+            return _signed_up(request, user)
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- passwords ----------------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, ending the forced change (User.must_change_password) in the same save."""
+
+    def form_valid(self, form):
+        user_password_chosen(user=form.user)
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the link in the mail built on PUBLIC_BASE_URL (not the request's Host)."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"public_base_url": settings.PUBLIC_BASE_URL}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        user_password_chosen(user=form.user)
+        return super().form_valid(form)

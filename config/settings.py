@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import dj_email_url
 from dotenv import dotenv_values
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A person whose password an admin chose changes it before any other page (User.must_change_password).
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a sign-in refused for a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -331,6 +334,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- People: sign-up and email (accounts) -------------------------------------------------------
+# Anyone who reaches the gateway may create a (member) account at /accounts/signup. Off by default:
+# people join by an admin's invitation link (README, "Onboarding the team").
+OPEN_SIGNUP = env_bool("OPEN_SIGNUP", False)
+# Password reset mails. EMAIL_URL (smtp://user:password@host:587/?tls=True, parsed by dj-email-url)
+# or the separate EMAIL_HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS; neither set: mails are printed
+# to the console (the web process's output), which suits one machine. Django 6.1's MAILERS form.
+if env("EMAIL_URL"):
+    _email = dj_email_url.parse(env("EMAIL_URL"))
+    _email_backend = _email["EMAIL_BACKEND"]
+    _email_options = {
+        "host": _email["EMAIL_HOST"], "port": _email["EMAIL_PORT"], "username": _email["EMAIL_HOST_USER"],
+        "password": _email["EMAIL_HOST_PASSWORD"], "use_tls": _email["EMAIL_USE_TLS"], "use_ssl": _email["EMAIL_USE_SSL"],
+    }
+elif env("EMAIL_HOST"):
+    _email_backend = "django.core.mail.backends.smtp.EmailBackend"
+    _email_options = {
+        "host": env("EMAIL_HOST"), "port": env_int("EMAIL_PORT", 587), "username": env("EMAIL_HOST_USER", ""),
+        "password": env("EMAIL_HOST_PASSWORD", ""), "use_tls": env_bool("EMAIL_USE_TLS", True),
+    }
+else:
+    _email_backend, _email_options = "django.core.mail.backends.console.EmailBackend", {}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    # A stuck mail server must not hold a web worker for long.
+    _email_options["timeout"] = env_int("EMAIL_TIMEOUT_SECONDS", 10)
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Spotify MCP gateway <noreply@{_public_host}>")
+# A reset link works for this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 24 * 3600)
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
