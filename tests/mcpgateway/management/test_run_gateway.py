@@ -88,3 +88,19 @@ def test_the_access_log_keeps_paths_but_never_query_strings(web_server, django_u
     assert '"GET /accounts/login/ HTTP/1.1" 200' in output
     for secret in ("SECRETCODE123", "SECRETSTATE456", "CHALLENGESECRET789", "STATESECRET012"):
         assert secret not in output, output
+
+
+def test_the_access_log_never_records_an_invitation_or_reset_link(web_server, django_user_model):
+    from accounts.services import invitation_create
+
+    admin = django_user_model.objects.create_superuser(username="root", password="x", email="")
+    _, token = invitation_create(created_by=admin, role="member")
+    base = web_server.start()
+    with httpx.Client(base_url=base, follow_redirects=True) as anonymous:
+        assert anonymous.get(f"/accounts/invitation/{token}").status_code == 200
+        assert anonymous.get("/accounts/reset/MQ/RESETSECRET-123abc/").status_code == 200
+    output = web_server.stop()
+
+    assert '"GET /accounts/invitation/… HTTP/1.1" 200' in output
+    assert '"GET /accounts/reset/MQ/…/ HTTP/1.1" 200' in output
+    assert token not in output and "RESETSECRET" not in output, output
