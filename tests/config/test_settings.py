@@ -49,3 +49,21 @@ def test_the_beat_schedule_is_whole_in_the_settings():
     from config.celery import app
 
     assert set(app.conf.beat_schedule) == {"refresh-expiring-spotify-grants", "expire-unused-oauth-clients", "purge-closed-mcp-sessions"}
+
+
+def mailer_in_subprocess(tmp_path, **env: str) -> dict:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
+    environment.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings", **env)
+    probe = "import json, django; django.setup(); from django.conf import settings as s; print(json.dumps(s.MAILERS['default']))"
+    answer = subprocess.run([sys.executable, "-c", probe], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, check=True)
+    return json.loads(answer.stdout)
+
+
+def test_mail_goes_to_the_console_unless_a_server_is_named(tmp_path):
+    assert mailer_in_subprocess(tmp_path) == {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer_in_subprocess(tmp_path, EMAIL_URL="smtp://mailer:p%40ss@smtp.example.com:587/?tls=True") == {"BACKEND": smtp, "OPTIONS": {
+        "host": "smtp.example.com", "port": 587, "username": "mailer", "password": "p@ss", "use_tls": True, "use_ssl": False, "timeout": 10}}
+    assert mailer_in_subprocess(tmp_path, EMAIL_HOST="smtp.example.com", EMAIL_HOST_USER="mailer", EMAIL_HOST_PASSWORD="secret",
+                                EMAIL_TIMEOUT_SECONDS="3") == {"BACKEND": smtp, "OPTIONS": {
+        "host": "smtp.example.com", "port": 587, "username": "mailer", "password": "secret", "use_tls": True, "timeout": 3}}
