@@ -62,6 +62,22 @@ class UserAdmin(DjangoUserAdmin):
             obj.must_change_password = True
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # the form's groups first
+        obj = form.instance
+        if obj.is_superuser and not obj.is_staff and obj.pk != request.user.pk:
+            # A superuser is a team admin (accounts.roles), and the admin's doors open on is_staff.
+            user_set_role(user=obj, role=Invitation.Role.ADMIN, changed_by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        """The admin's "set password" page for someone else: that person, too, then chooses their own."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and str(id) != str(request.user.pk):
+            user = User.objects.get(pk=id)
+            if user.has_usable_password():
+                User.objects.filter(pk=id).update(must_change_password=True)
+        return response
+
     def _set_role(self, request, queryset, role: str):
         changed = []
         for user in queryset:

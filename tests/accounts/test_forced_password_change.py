@@ -74,3 +74,13 @@ def test_mcp_is_not_concerned(created_by_admin, start_gateway, emulator):
 def test_people_who_chose_their_password_are_not_concerned(person, admin_client):
     assert not person.must_change_password
     assert sign_in("pat", "correct horse battery staple").get("/").status_code == 200
+
+
+def test_a_password_an_admin_sets_later_must_be_changed_too(admin_client, person):
+    url = f"/admin/accounts/user/{person.pk}/password/"
+    fields = form_fields(admin_client.get(url).content.decode(), having="password1")
+    response = admin_client.post(url, {**fields, "usable_password": "true", "password1": CHOSEN_BY_ADMIN, "password2": CHOSEN_BY_ADMIN})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person.refresh_from_db()
+    assert person.must_change_password
+    assert sign_in("pat", CHOSEN_BY_ADMIN).get("/")["Location"] == "/accounts/password/"

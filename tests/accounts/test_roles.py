@@ -79,3 +79,16 @@ def test_a_member_has_no_admin(person):
     client = public_client()
     client.force_login(person)
     assert client.get("/admin/").status_code == 302
+
+
+def test_ticking_superuser_status_makes_an_admin_who_can_open_the_admin(admin_client, person):
+    from tests.support.credentials import form_fields
+
+    url = f"/admin/accounts/user/{person.pk}/change/"
+    fields = form_fields(admin_client.get(url).content.decode(), form_id="user_form")
+    assert admin_client.post(url, {**fields, "is_superuser": "on", "_save": "Save"}).status_code == 302
+    person.refresh_from_db()
+    assert person.is_superuser and person.is_staff and person.groups.filter(name=TEAM_ADMINS_GROUP).exists()
+    client = public_client()
+    client.force_login(person)
+    assert client.get("/admin/").status_code == 200
