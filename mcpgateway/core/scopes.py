@@ -1,12 +1,17 @@
-"""The gateway's own scopes: what an MCP credential (personal access token or OAuth token) may
-do. Each `spotify:` scope maps to a group of tools and to the Spotify scopes those tools need."""
+"""The gateway's own scopes: what a credential (personal access token, OAuth token) may do.
+
+The MCP scopes each map to a group of /mcp tools and to the Spotify scopes those tools need; they
+are what OAuth MCP clients are offered. `api` is for scripts calling the REST API (/api/,
+mcpgateway.api) with a personal access token: it grants no tool, and OAuth clients are never
+offered it (their tokens are bound to /mcp, RFC 8707, so the API would refuse them anyway)."""
 
 SCOPE_READ = "spotify:read"
 SCOPE_PLAYBACK = "spotify:playback"
 SCOPE_LIBRARY = "spotify:library"
 SCOPE_PLAYLISTS = "spotify:playlists"
+SCOPE_API = "api"
 
-GATEWAY_SCOPES: dict[str, str] = {
+MCP_SCOPES: dict[str, str] = {
     SCOPE_READ: "See your Spotify profile, search the catalog, and read what you are playing, your top items and history",
     SCOPE_PLAYBACK: "Control playback on your devices: play, pause, skip, seek, volume, queue, transfer",
     SCOPE_LIBRARY: "Read and change your saved tracks and albums and see the artists you follow",
@@ -19,6 +24,13 @@ GATEWAY_SCOPE_NAMES: dict[str, str] = {
     SCOPE_LIBRARY: "See and change your saved music",
     SCOPE_PLAYLISTS: "See and change your playlists",
 }
+# What a personal access token may carry.
+GATEWAY_SCOPES: dict[str, str] = {
+    **MCP_SCOPES,
+    SCOPE_API: (
+        "Use the gateway's REST API (/api/) as you: see and revoke your clients, tokens and consents, "
+        "create tokens, disconnect Spotify (and, for admins, manage people and grants). No Spotify tool"
+    ),
+}
 ALL_SCOPES = frozenset(GATEWAY_SCOPES)
-# The scopes that open groups of tools on /mcp: what a token made for an MCP client carries.
-TOOL_SCOPES = frozenset(scope for scope in GATEWAY_SCOPES if scope.startswith("spotify:"))
+ALL_MCP_SCOPES = frozenset(MCP_SCOPES)

@@ -11,7 +11,7 @@ from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
 from mcpgateway.core.credentials import PAT_CREDENTIAL_PREFIX, credential_revoke, sessions_revoke
 from mcpgateway.core.public_urls import mcp_url as public_mcp_url
-from mcpgateway.core.scopes import GATEWAY_SCOPES, TOOL_SCOPES
+from mcpgateway.core.scopes import ALL_MCP_SCOPES, GATEWAY_SCOPES, MCP_SCOPES
 from mcpgateway.core.selectors import credential_clients, credential_name, credentials_with_clients
 from mcpgateway.dashboard.client_setup import client_setup, client_setups
 from mcpgateway.mcp.models import McpSession
@@ -40,6 +40,7 @@ def dashboard(request):
             "clients_page": clients_page,
             "gateway_scopes": GATEWAY_SCOPES,
             "restricted": restricted_tools_for(user=request.user),
+            "mcp_scopes": MCP_SCOPES,  # checked by default; `api` (the REST API) only when asked for
             "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
         },
@@ -134,7 +135,7 @@ def connect_client(request):
         else:
             row, token = personal_access_token_create(
                 user=request.user, name=f"{made_for.name} ({timezone.localdate():%Y-%m-%d})"[:100],
-                scopes=TOOL_SCOPES, expires_in_days=CLIENT_TOKEN_DAYS,
+                scopes=ALL_MCP_SCOPES, expires_in_days=CLIENT_TOKEN_DAYS,
             )
             messages.success(request, f"Token “{row.name}” created for {made_for.name}: copy it now, it is shown only this once.")
     setups = client_setups(mcp_url=mcp_url)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import PersonalAccessToken
 from accounts.services import PAT_PREFIX, token_digest
 from mcpgateway.core.revocation import EpochCache, current_revocation_epoch
-from mcpgateway.core.scopes import ALL_SCOPES
+from mcpgateway.core.scopes import ALL_MCP_SCOPES, ALL_SCOPES
 
 CACHE_SIZE = 10_000
 # A safety net only: revocations reach the cache through the epoch at once.
@@ -76,14 +76,40 @@ async def authenticate_bearer(token: str, *, epoch: str | None = None) -> Princi
         if entry is None:
             return None
         _verified.put(digest, entry, epoch)
-    if entry.expires_at is not None and entry.expires_at <= now:
+    principal, note_use = _still_valid(entry, now)
+    if note_use:
+        await PersonalAccessToken.objects.filter(token_digest=digest).aupdate(last_used_at=now)
+    return principal
+
+
+def authenticate_personal_access_token(token: str) -> Principal | None:
+    """The principal of a personal access token, or None: the REST API's check (mcpgateway.api),
+    synchronous and uncached (the API reads the database anyway), with authenticate_bearer's rules.
+    OAuth access tokens are not accepted: they are bound to /mcp (RFC 8707 audience)."""
+    if not token or len(token) > 512 or not token.startswith(PAT_PREFIX):
         return None
+    digest = token_digest(token)
+    entry = _load_personal_access_token(token, digest)
+    if entry is None:
+        return None
+    now = timezone.now()
+    principal, note_use = _still_valid(entry, now)
+    if note_use:
+        PersonalAccessToken.objects.filter(token_digest=digest).update(last_used_at=now)
+    return principal
+
+
+def _still_valid(entry: _Cached, now: datetime) -> tuple[Principal | None, bool]:
+    """A verified token's principal if it has not expired since, and whether to write its
+    last_used_at now (marked written in `entry`)."""
+    if entry.expires_at is not None and entry.expires_at <= now:
+        return None, False
     if entry.principal.kind == "oauth":
-        return entry.principal  # "last seen" of an OAuth client is its session row's
+        return entry.principal, False  # "last seen" of an OAuth client is its session row's
     if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_WRITE_INTERVAL:
         entry.last_used_at = now
-        await PersonalAccessToken.objects.filter(token_digest=digest).aupdate(last_used_at=now)
-    return entry.principal
+        return entry.principal, True
+    return entry.principal, False
 
 
 def _load_oauth_access_token(token: str, digest: str) -> _Cached | None:
@@ -108,7 +134,7 @@ def _load_oauth_access_token(token: str, digest: str) -> _Cached | None:
     principal = Principal(
         user_id=access_token.user_id,
         username=access_token.user.get_username(),
-        scopes=frozenset(access_token.scope.split()) & ALL_SCOPES,
+        scopes=frozenset(access_token.scope.split()) & ALL_MCP_SCOPES,
         credential_id=authorization.credential_id,
         kind="oauth",
         audience=settings.OAUTH_RESOURCE,

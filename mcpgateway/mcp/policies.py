@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, GATEWAY_SCOPES
+from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, MCP_SCOPES
 from mcpgateway.mcp.selectors import tool_policies_for
 from mcpgateway.mcp.tools import TOOLS
 
 
 def group_choices() -> list[tuple[str, str]]:
-    return [(scope, f"{GATEWAY_SCOPE_NAMES[scope]} ({scope})") for scope in GATEWAY_SCOPES]
+    return [(scope, f"{GATEWAY_SCOPE_NAMES[scope]} ({scope})") for scope in MCP_SCOPES]
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -33,8 +33,8 @@ def policy_problems(*, groups: Iterable[str], tools: Iterable[str]) -> dict[str,
     problems = {}
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         problems["blocked_groups"] = "Tool groups must be a list of gateway scopes."
-    elif unknown := sorted(set(groups) - set(GATEWAY_SCOPES)):
-        problems["blocked_groups"] = f"Unknown tool group(s): {', '.join(unknown)}. Choose among {', '.join(GATEWAY_SCOPES)}."
+    elif unknown := sorted(set(groups) - set(MCP_SCOPES)):
+        problems["blocked_groups"] = f"Unknown tool group(s): {', '.join(unknown)}. Choose among {', '.join(MCP_SCOPES)}."
     if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
         problems["blocked_tools"] = "Tools must be a list of tool names."
     elif unknown := sorted(set(tools) - set(TOOLS)):

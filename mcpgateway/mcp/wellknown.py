@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from mcpgateway.core.scopes import GATEWAY_SCOPES
+from mcpgateway.core.scopes import MCP_SCOPES
 
 
 @require_GET
@@ -21,7 +21,7 @@ def protected_resource_metadata(request):
         {
             "resource": settings.OAUTH_RESOURCE,
             "authorization_servers": [settings.OAUTH_ISSUER],
-            "scopes_supported": sorted(GATEWAY_SCOPES),
+            "scopes_supported": sorted(MCP_SCOPES),
             "bearer_methods_supported": ["header"],
             "resource_name": "Spotify MCP gateway",
             "resource_documentation": f"{base}/",
@@ -125,7 +125,7 @@ def server_card(request):
                     "required": True,
                     "protectedResourceMetadata": f"{base}/.well-known/oauth-protected-resource/mcp",
                     "authorizationServers": [settings.OAUTH_ISSUER],
-                    "scopesSupported": sorted(GATEWAY_SCOPES),
+                    "scopesSupported": sorted(MCP_SCOPES),
                 }
             },
         },

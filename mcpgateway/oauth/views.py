@@ -41,7 +41,7 @@ from oauth2_provider.views.dynamic_client_registration import (
 from oauthlib.oauth2.rfc6749 import errors
 
 from mcpgateway.core.client_address import client_address
-from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, GATEWAY_SCOPES
+from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, MCP_SCOPES
 from mcpgateway.core.storable_text import text_problem
 from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.selectors import grant_for_user
@@ -147,7 +147,7 @@ class ConsentForm(AllowForm):
         super().__init__(*args, **kwargs)
         self.forged: str | None = None
         scope = self.data.get("scope", "") if self.is_bound else self.initial.get("scope", "")
-        self.fields["approved_scope"].choices = [(s, s) for s in scope.split() if s in GATEWAY_SCOPES]
+        self.fields["approved_scope"].choices = [(s, s) for s in scope.split() if s in MCP_SCOPES]
 
     def clean(self):
         cleaned = super().clean()
@@ -156,7 +156,7 @@ class ConsentForm(AllowForm):
         approved = self.data.getlist("approved_scope")
         if not _signature_matches(self.data.get("requested", ""), client_id, " ".join(requested)):
             self.forged = "The consent form was changed: the scopes it names are not the ones the client asked for."
-        elif unknown := sorted(set(requested) - set(GATEWAY_SCOPES)):
+        elif unknown := sorted(set(requested) - set(MCP_SCOPES)):
             self.forged = f"Unknown scope {', '.join(unknown)}."
         elif extra := sorted(set(approved) - set(requested)):
             self.forged = f"The scope {', '.join(extra)} was not asked for by this client, so it cannot be approved."
@@ -180,7 +180,7 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
     def get_initial(self):
         initial = super().get_initial()
         initial["requested"] = _requested_signature(initial.get("client_id") or "", initial["scope"])
-        initial["approved_scope"] = [s for s in initial["scope"].split() if s in GATEWAY_SCOPES]
+        initial["approved_scope"] = [s for s in initial["scope"].split() if s in MCP_SCOPES]
         return initial
 
     def form_invalid(self, form):
@@ -257,9 +257,9 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
         else:
             ticked = set(scopes)
         return [
-            {"scope": scope, "name": GATEWAY_SCOPE_NAMES[scope], "description": GATEWAY_SCOPES[scope], "ticked": scope in ticked}
+            {"scope": scope, "name": GATEWAY_SCOPE_NAMES[scope], "description": MCP_SCOPES[scope], "ticked": scope in ticked}
             for scope in scopes
-            if scope in GATEWAY_SCOPES
+            if scope in MCP_SCOPES
         ]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from mcp_types import ToolAnnotations
 
-from mcpgateway.core.scopes import ALL_SCOPES
+from mcpgateway.core.scopes import ALL_MCP_SCOPES
 from mcpgateway.mcp.access import ToolRequirement
 from mcpgateway.spotify.webapi import OPERATIONS
 
@@ -44,7 +44,7 @@ def spotify_tool(
     """Declare a Spotify tool, named after its function. `destructive` and `idempotent` are ignored
     for read-only tools (the MCP spec gives them meaning only when readOnlyHint is false); every
     tool is open-world: it acts on Spotify."""
-    if scope not in ALL_SCOPES:
+    if scope not in ALL_MCP_SCOPES:
         raise ValueError(f"Unknown gateway scope {scope!r}")
     unknown = [op for op in operations if op not in OPERATIONS]
     if unknown or not operations:

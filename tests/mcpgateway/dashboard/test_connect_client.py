@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from accounts.models import PersonalAccessToken
-from mcpgateway.core.scopes import TOOL_SCOPES
+from mcpgateway.core.scopes import ALL_MCP_SCOPES
 from tests.mcpgateway.mcp.conftest import LEGACY, MODERN, mcp_client
 from tests.support.processes import install_npm_tools
 
@@ -66,7 +66,7 @@ def test_a_token_made_for_one_client_is_shown_once_and_filled_into_its_set_up(si
     plaintext = json.loads(token)["mcpServers"]["spotify"]["headers"]["Authorization"].removeprefix("Bearer ")
     assert plaintext.startswith("smgp_") and f'data-testid="new-token">{plaintext}<' in page
     row = PersonalAccessToken.objects.get(user=person)
-    assert row.name.startswith("Cursor (") and row.scope_set == TOOL_SCOPES and row.expires_at is not None
+    assert row.name.startswith("Cursor (") and row.scope_set == ALL_MCP_SCOPES and row.expires_at is not None
     # Only the client it was made for: the others keep a placeholder.
     assert plaintext not in snippet(page, "claude-code-token") and "<personal access token>" in snippet(page, "claude-code-token")
     assert plaintext not in signed_in.get("/connect").content.decode()  # and only this once

@@ -15,7 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
 from mcpgateway.core.crypto import SecretToken
-from mcpgateway.core.scopes import GATEWAY_SCOPES
+from mcpgateway.core.scopes import MCP_SCOPES
 from mcpgateway.spotify.models import SpotifyGrant
 from tests.mcpgateway.oauth.cimd_support import PORT_VARIABLE, DocumentServer
 
@@ -67,7 +67,7 @@ def authorize_query(app: Application, challenge: str, **overrides) -> dict:
     query = {
         "response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT_URI, "state": "s-123",
         "code_challenge": challenge, "code_challenge_method": "S256", "resource": settings.OAUTH_RESOURCE,
-        "scope": " ".join(sorted(GATEWAY_SCOPES)),
+        "scope": " ".join(sorted(MCP_SCOPES)),
     }
     query.update(overrides)
     return {k: v for k, v in query.items() if v is not None}

@@ -245,6 +245,7 @@ def test_a_refresh_token_replayed_after_the_grace_window_revokes_the_family(sign
 
 @pytest.mark.parametrize("overrides, error", [
     ({"scope": "spotify:everything"}, "invalid_scope"),
+    ({"scope": "spotify:read api"}, "invalid_scope"),  # the REST API's scope is never an OAuth client's
     ({"state": None}, "invalid_request"),
     ({"code_challenge_method": "plain"}, "invalid_request"),
     ({"resource": "https://other.example/mcp"}, "invalid_target"),
