@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "channels",
     "oauth2_provider",
     "axes",
+    # /api/docs serves its Swagger UI files from our static files, not from a CDN.
+    "ninja",
     # Ours
     "accounts",
     "mcpgateway",

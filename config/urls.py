@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from mcpgateway.api.api import api, unknown_path
 from mcpgateway.core.health import healthz
 from mcpgateway.mcp.wellknown import mcp_catalog, protected_resource_metadata, server_card
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # Single sign-on through the team's OpenID Connect provider (optional; 404 when not configured).
     path("oidc/", include("accounts.sso_urls")),
+    # The REST API (mcpgateway.api): its endpoints, /api/docs and /api/openapi.json; JSON 404 for the rest.
+    path("api/", api.urls),
+    re_path(r"^api/", unknown_path),
     # OAuth authorization server for /mcp (django-oauth-toolkit): /oauth/* and its RFC 8414 metadata.
     path("", include("mcpgateway.oauth.urls")),
     path("", include("mcpgateway.spotify.urls")),

@@ -63,3 +63,29 @@ def credential_name(*, credential_id: str) -> str:
         oauth_authorization=None
     ).first()
     return row.client_name if row else "MCP client"
+
+
+def live_clients(**filters) -> QuerySet[McpSession]:
+    """Live session and connection rows (OAuth authorizations' own rows included), latest first:
+    the REST API's lists of clients (mcpgateway.api)."""
+    return _live_sessions(**filters)
+
+
+def credential_names(*, credential_ids) -> dict[str, str]:
+    """credential_name of many credentials at once: two queries, whatever their number."""
+    credential_ids = set(credential_ids)
+    token_ids = [c.removeprefix(PAT_CREDENTIAL_PREFIX) for c in credential_ids if c.startswith(PAT_CREDENTIAL_PREFIX)]
+    names = {
+        f"{PAT_CREDENTIAL_PREFIX}{pk}": name
+        for pk, name in PersonalAccessToken.objects.filter(pk__in=[pk for pk in token_ids if pk.isdigit()]).values_list("pk", "name")
+    }
+    oauth_ids = [c for c in credential_ids if c and not c.startswith(PAT_CREDENTIAL_PREFIX)]
+    if oauth_ids:
+        names.update(
+            McpSession.objects.filter(kind=McpSession.Kind.CONNECTION, credential_id__in=oauth_ids)
+            .exclude(oauth_authorization=None)
+            .values_list("credential_id", "client_name")
+        )
+    for credential_id in credential_ids:
+        names.setdefault(credential_id, "personal access token" if credential_id.startswith(PAT_CREDENTIAL_PREFIX) else "MCP client")
+    return names
