@@ -130,3 +130,40 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
             assert client.get(path).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], f"{path}: {counts[0]} queries for 1 row, {counts[1]} for 10"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/clients", "/api/tokens", "/api/consents", "/api/admin/people", "/api/admin/grants", "/api/admin/clients",
+])
+def test_api_lists_make_a_constant_number_of_queries(django_user_model, emulator, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mcpgateway.oauth.services import oauth_authorization_record
+    from tests.conftest import public_client
+    from tests.mcpgateway.oauth.conftest import make_client
+
+    admin = django_user_model.objects.create_user(username="ada", password="x", is_staff=True)
+    _pat, token = personal_access_token_create(user=admin, name="script", scopes={"api"}, expires_in_days=None)
+    api = public_client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/me").status_code == 200  # the token's "last used" is written now, not in a counted call
+
+    def add_rows(count: int, start: int) -> None:
+        for index in range(start, start + count):
+            someone = django_user_model.objects.create_user(username=f"person{index}", password="x")
+            make_grant(emulator, someone)
+            for owner in (admin, someone):
+                pat, _ = personal_access_token_create(user=owner, name=f"t{index}", scopes={"spotify:read"}, expires_in_days=None)
+                McpSession.objects.create(user=owner, credential_id=pat.credential_id, client_name=f"c{index}", protocol_version=LEGACY)
+                oauth_authorization_record(user=owner, application=make_client(name=f"client {index} {owner.pk}"),
+                                           scopes={"spotify:read"}, redirect_uri="http://127.0.0.1:43210/callback")
+
+    counts = []
+    for count, start in ((1, 0), (9, 1)):
+        add_rows(count, start)
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(path)
+        assert response.status_code == 200, response.content
+        assert len(response.json()["items"]) >= count
+        counts.append(len(captured))
+    assert counts[0] == counts[1], f"{path}: {counts[0]} queries for 1 row, {counts[1]} for 10"
