@@ -25,6 +25,7 @@ from django.conf import settings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 
+from mcpgateway.core.scopes import ALL_MCP_SCOPES
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.context import current_epoch, current_principal_or_none
 from mcpgateway.mcp.selectors import NO_RESTRICTIONS, Restrictions, tool_restrictions_cached
@@ -115,6 +116,17 @@ def tool_access(
 
 async def _restrictions(ctx: Any, user_id: int) -> Restrictions:
     return await tool_restrictions_cached(user_id=user_id, epoch=current_epoch(ctx))
+def mcp_access(principal: Principal) -> Refusal | None:
+    """A credential with none of the MCP scopes (a personal access token made for the REST API
+    only: `api`) is refused at /mcp altogether, before any session row or tool."""
+    if principal.scopes & ALL_MCP_SCOPES:
+        return None
+    return Refusal(
+        "gateway_scope",
+        ALL_MCP_SCOPES,
+        f"This token has none of the MCP scopes ({', '.join(sorted(ALL_MCP_SCOPES))}): it is for the gateway's REST API "
+        f"only. Create a token with an MCP scope at {dashboard_url()}.",
+    )
 
 
 async def _grant_scopes(ctx: Any, user_id: int) -> frozenset[str] | None:

@@ -2,7 +2,7 @@
 eras (2025-11-25 and 2026-07-28) on one URL.
 
 A request passes, in order: the transport checks (Host, Origin, method, body size), bearer
-authentication, the gateway's session tracking, the OAuth scope challenge, and then the SDK
+authentication (a token of the REST API's scope only is refused here), the gateway's session tracking, the OAuth scope challenge, and then the SDK
 (docs/mcp-endpoint.md, "The path of a request"). Each step lives in a module of its own; this one
 only puts them in order.
 """
@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from mcp.server.mcpserver import MCPServer
 
 from mcpgateway.core.revocation import current_revocation_epoch
-from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, tool_access
+from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, mcp_access, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
 from mcpgateway.mcp.context import SCOPE_SESSION_ID, authenticated_scope
 from mcpgateway.mcp.responses import (
@@ -67,6 +67,9 @@ class McpEndpoint:
         principal = await authenticate_bearer(token, epoch=epoch) if token else None
         if principal is None:
             return authentication_required(self.challenge_scopes, request_id_of(message))
+        refused = mcp_access(principal)
+        if refused is not None:
+            return insufficient_scope(refused.lacking, refused.message, request_id_of(message))
 
         tracking = await track_request(request=request, principal=principal, message=message, epoch=epoch)
         if tracking.revoked:

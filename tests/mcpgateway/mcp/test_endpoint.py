@@ -150,3 +150,19 @@ def test_progress_streams_over_sse_as_it_happens(gateway, token, version):
     # Sent at about 0, 0.5 and 1.0 s, the reply at 1.5 s: they must not all arrive at the end.
     assert progress[0] < 0.4, arrivals
     assert arrivals[-1][0] - progress[0] > 1.0, arrivals
+
+
+def test_a_token_with_only_the_api_scope_is_refused_at_mcp_and_leaves_no_client(gateway, person):
+    from tests.conftest import make_personal_access_token
+
+    api_only = make_personal_access_token(person, name="REST script", scopes={"api"})
+    for headers in ({"Mcp-Method": "tools/list"}, {}):
+        response = httpx.post(f"{gateway}/mcp", json=rpc("tools/list", {}), headers={**POST_HEADERS, **bearer(api_only), **headers})
+        assert response.status_code == 403
+        assert "REST API only" in response.json()["error"]["message"]
+        assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+    response = httpx.post(f"{gateway}/mcp", json=rpc("initialize", {"protocolVersion": LEGACY, "capabilities": {},
+                                                                    "clientInfo": {"name": "x", "version": "1"}}),
+                          headers={**POST_HEADERS, **bearer(api_only)})
+    assert response.status_code == 403
+    assert not McpSession.objects.filter(user=person).exists()
