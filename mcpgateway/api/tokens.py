@@ -3,6 +3,7 @@ only), revoke (mcpgateway.core.credentials: the clients using it stop at once)."
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -51,7 +52,7 @@ def tokens_list(request):
 
 
 @router.post("", response=responses(TokenCreatedOut, 400, status=201), summary="Create a personal access token")
-def token_create(request, payload: TokenIn):
+def token_create(request, payload: TokenIn, response: HttpResponse):
     try:
         token, plaintext = personal_access_token_create(
             user=request.auth, name=payload.name, scopes=set(payload.scopes), expires_in_days=payload.expires_in_days
@@ -59,6 +60,7 @@ def token_create(request, payload: TokenIn):
     except ValueError as exc:
         raise HttpError(400, f"The token was not created: {exc}") from None
     token.token = plaintext
+    response["Cache-Control"] = "no-store"  # the only time the token exists outside its client
     return Status(201, token)
 
 

@@ -76,6 +76,7 @@ def test_revoking_a_client_ends_its_credential_for_every_client_using_it(member_
 def test_tokens_are_listed_created_once_and_revoked(member_api):
     created = member_api.post("/tokens", {"name": "cron job", "scopes": ["spotify:read", "api"], "expires_in_days": None})
     assert created.status_code == 201
+    assert created["Cache-Control"] == "no-store"
     body = created.json()
     assert body["token"].startswith("smgp_") and body["prefix"] == body["token"][:9]
     assert body["scopes"] == ["api", "spotify:read"] and body["expires_at"] is None and body["active"]
