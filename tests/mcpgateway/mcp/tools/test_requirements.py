@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from mcp.server.mcpserver import MCPServer
 
-from mcpgateway.core.scopes import ALL_SCOPES, SCOPE_PLAYBACK, SCOPE_READ
+from mcpgateway.core.scopes import ALL_SCOPES, SCOPE_API, SCOPE_PLAYBACK, SCOPE_READ
 from mcpgateway.mcp.access import Allowed, Refusal, tool_access
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, TOOLS, register_tools
@@ -65,6 +65,14 @@ def test_requirements_come_from_the_operations_called():
         assert len(requirement.gateway_scopes) == 1 and requirement.gateway_scopes <= ALL_SCOPES
         # The gateway asks for every scope a tool needs when a person connects Spotify.
         assert requirement.spotify_scopes <= set(SPOTIFY_SCOPES)
+
+
+def test_no_tool_needs_or_can_declare_the_rest_apis_scope():
+    from mcpgateway.mcp.tools.registry import spotify_tool
+
+    assert all(SCOPE_API not in requirement.gateway_scopes for requirement in TOOL_REQUIREMENTS.values())
+    with pytest.raises(ValueError, match="Unknown gateway scope 'api'"):
+        spotify_tool(scope=SCOPE_API, operations=("get-track",), title="x", read_only=True)
 
 
 def test_tool_access_applies_each_tools_requirement():
