@@ -116,6 +116,8 @@ def tool_access(
 
 async def _restrictions(ctx: Any, user_id: int) -> Restrictions:
     return await tool_restrictions_cached(user_id=user_id, epoch=current_epoch(ctx))
+
+
 def mcp_access(principal: Principal) -> Refusal | None:
     """A credential with none of the MCP scopes (a personal access token made for the REST API
     only: `api`) is refused at /mcp altogether, before any session row or tool."""
