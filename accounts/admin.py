@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
 from mcpgateway.core.credentials import credential_revoke
 
 from .models import Invitation, PersonalAccessToken, User
@@ -17,7 +18,7 @@ from .services import INVITATION_MAX_DAYS, invitation_create, invitation_revoke,
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "email", "role", "is_active", "must_change_password", "spotify_status", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "must_change_password")
     list_select_related = ("spotify_grant",)
@@ -150,7 +151,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalAccessToken)
-class PersonalAccessTokenAdmin(admin.ModelAdmin):
+class PersonalAccessTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "user", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "token_prefix", "user__username", "user__email")
@@ -171,4 +172,5 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
             credential_revoke(credential_id=token.credential_id, revoked_by=request.user)
+        log_admin_action(self, request, tokens, "Revoked the token (admin action)")
         self.message_user(request, f"Revoked {len(tokens)} token(s).")

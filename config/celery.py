@@ -10,7 +10,7 @@ app = Celery("gateway")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each concept keeps its tasks beside it (mcpgateway/<concept>/tasks.py); Celery's default discovery
 # looks only at <app>/tasks.py, so the packages are named here.
-app.autodiscover_tasks(["mcpgateway.spotify", "mcpgateway.oauth", "mcpgateway.mcp"])
+app.autodiscover_tasks(["mcpgateway.spotify", "mcpgateway.oauth", "mcpgateway.mcp", "mcpgateway.audit"])
 
 
 @app.on_after_configure.connect

@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mcpgateway.mcp.tasks.purge_closed_mcp_sessions",
         "schedule": 24 * 3600.0,
     },
+    "purge-old-audit-events": {
+        "task": "mcpgateway.audit.tasks.purge_old_audit_events",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Spotify ----------------------------------------------------------------------------------
@@ -407,6 +411,18 @@ MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
 MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL = env_int("MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL", 50)
 # Session rows ended, revoked or expired longer ago than this are deleted (daily beat task).
 MCP_SESSION_RETENTION_DAYS = env_int("MCP_SESSION_RETENTION_DAYS", 30)
+
+# --- Audit trail (mcpgateway.audit) -------------------------------------------------------------
+# Audit rows older than this are deleted (daily beat task): the trail answers recent questions
+# without growing for ever.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+# Record every /mcp tool call (on by default; off only to measure what auditing costs).
+AUDIT_TOOL_CALLS = env_bool("AUDIT_TOOL_CALLS", True)
+# Tool-call rows are buffered in each web process and written in batches by a thread, never in the
+# call's path: at most this often, sooner when a batch is full; a full buffer drops its oldest rows.
+AUDIT_FLUSH_INTERVAL_SECONDS = float(env("AUDIT_FLUSH_INTERVAL_SECONDS", "1"))
+AUDIT_BATCH_SIZE = env_int("AUDIT_BATCH_SIZE", 500)
+AUDIT_BUFFER_SIZE = env_int("AUDIT_BUFFER_SIZE", 20_000)
 
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------------------
 # The gateway is its own authorization server for /mcp (MCP authorization spec). Every choice

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("mcpgateway.oauth.urls")),
     path("", include("mcpgateway.spotify.urls")),
     path("", include("mcpgateway.dashboard.urls")),
+    path("", include("mcpgateway.audit.urls")),
     # RFC 9728 metadata of /mcp. /mcp itself is not routed here: config/asgi.py hands it to the MCP
     # handler, which resolves it against mcpgateway.mcp.urls.
     path(".well-known/oauth-protected-resource/mcp", protected_resource_metadata),

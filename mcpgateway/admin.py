@@ -3,6 +3,7 @@ autodiscovery (which imports `<app>.admin`) finds them. Every revoking action en
 (mcpgateway.core.credentials); deleting a token, an authorization or a live session row does the
 same through mcpgateway.core.signals."""
 
+from mcpgateway.audit import admin as audit_admin  # noqa: F401
 from mcpgateway.mcp import admin as mcp_admin  # noqa: F401
 from mcpgateway.oauth import admin as oauth_admin  # noqa: F401
 from mcpgateway.spotify import admin as spotify_admin  # noqa: F401

@@ -6,4 +6,5 @@ class McpGatewayConfig(AppConfig):
     verbose_name = "MCP gateway"
 
     def ready(self) -> None:
+        from mcpgateway.audit import signals as audit_signals  # noqa: F401
         from mcpgateway.core import checks, signals  # noqa: F401

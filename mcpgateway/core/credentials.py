@@ -11,11 +11,14 @@ epoch moves so every worker drops what it had verified at the client's next requ
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import PersonalAccessToken
+from mcpgateway.audit.models import AuditEvent
+from mcpgateway.audit.services import audit_record
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.oauth.services import oauth_tokens_revoke
@@ -30,22 +33,37 @@ def credential_revoke(*, credential_id: str, revoked_by=None) -> int:
     if not credential_id:
         raise ValueError("A credential id is needed (a row without one is revoked alone).")
     now = timezone.now()
+    owner_id, details, ended = None, {"credential": credential_id}, False
     with transaction.atomic():
         if credential_id.startswith(PAT_CREDENTIAL_PREFIX):
             pk = credential_id.removeprefix(PAT_CREDENTIAL_PREFIX)
             if pk.isdigit():
-                PersonalAccessToken.objects.filter(pk=int(pk), revoked_at__isnull=True).update(revoked_at=now)
+                token = PersonalAccessToken.objects.filter(pk=int(pk)).values("user_id", "name").first()
+                ended = PersonalAccessToken.objects.filter(pk=int(pk), revoked_at__isnull=True).update(revoked_at=now) > 0
+                if token is not None:
+                    owner_id, details["token"] = token["user_id"], token["name"]
         else:
             # The authorization is found through its own row, whose credential id this is.
-            for user_id, application_id in OAuthAuthorization.objects.filter(
+            for user_id, application_id, client_id in OAuthAuthorization.objects.filter(
                 session__credential_id=credential_id
-            ).values_list("user_id", "application_id"):
+            ).values_list("user_id", "application_id", "application__client_id"):
                 oauth_tokens_revoke(user_id=user_id, application_id=application_id)
-        closed = McpSession.objects.filter(credential_id=credential_id, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=revoked_by
-        )
+                owner_id, details["client_id"] = user_id, client_id
+        sessions = McpSession.objects.filter(credential_id=credential_id, revoked_at__isnull=True)
+        clients = sorted({name for user_id, name in sessions.values_list("user_id", "client_name") if name})
+        owner_id = owner_id or sessions.values_list("user_id", flat=True).first()
+        closed = sessions.update(revoked_at=now, revoked_by=revoked_by)
         bump_revocation_epoch_on_commit()
+        if ended or closed:
+            _record_revocation(owner_id=owner_id, revoked_by=revoked_by, credential_id=credential_id, clients=clients,
+                               details={**details, "sessions_closed": closed})
     return closed
+
+
+def _record_revocation(*, owner_id, revoked_by, credential_id: str, clients: list[str], details: dict, session_id: str = "") -> None:
+    owner = get_user_model()._default_manager.filter(pk=owner_id).first() if owner_id is not None else None
+    audit_record(kind=AuditEvent.Kind.REVOCATION, user=owner, actor=revoked_by, credential_id=credential_id,
+                 client_name=", ".join(clients), session_id=session_id, outcome=AuditEvent.Outcome.OK, details=details)
 
 
 def sessions_revoke(*, sessions: QuerySet[McpSession], revoked_by=None) -> int:
@@ -53,11 +71,13 @@ def sessions_revoke(*, sessions: QuerySet[McpSession], revoked_by=None) -> int:
     Disconnect / Revoke); the number of session rows closed, theirs and their credentials' others."""
     now = timezone.now()
     with transaction.atomic():
-        rows = list(sessions.filter(revoked_at__isnull=True).values_list("pk", "credential_id"))
-        credential_ids = sorted({credential_id for _pk, credential_id in rows if credential_id})
-        closed = McpSession.objects.filter(pk__in=[pk for pk, credential_id in rows if not credential_id]).update(
-            revoked_at=now, revoked_by=revoked_by
-        )
+        rows = list(sessions.filter(revoked_at__isnull=True).values_list("pk", "credential_id", "user_id", "client_name"))
+        credential_ids = sorted({credential_id for _pk, credential_id, *_ in rows if credential_id})
+        alone = [(pk, user_id, name) for pk, credential_id, user_id, name in rows if not credential_id]
+        closed = McpSession.objects.filter(pk__in=[pk for pk, *_ in alone]).update(revoked_at=now, revoked_by=revoked_by)
+        for pk, user_id, name in alone:
+            _record_revocation(owner_id=user_id, revoked_by=revoked_by, credential_id="", clients=[name] if name else [],
+                               details={"sessions_closed": 1}, session_id=str(pk))
         for credential_id in credential_ids:
             closed += credential_revoke(credential_id=credential_id, revoked_by=revoked_by)
     return closed

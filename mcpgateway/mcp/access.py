@@ -25,6 +25,7 @@ from django.conf import settings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 
+from mcpgateway.audit.tool_calls import note_refused
 from mcpgateway.core.scopes import ALL_MCP_SCOPES
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.context import current_epoch, current_principal_or_none
@@ -163,6 +164,7 @@ class ToolAccessMiddleware:
             name = (ctx.params or {}).get("name")
             decision = access(name) if isinstance(name, str) else ALLOWED
             if isinstance(decision, Refusal):
+                note_refused(decision.reason)
                 return CallToolResult(content=[TextContent(type="text", text=decision.message)], is_error=True)
             return await call_next(ctx)
 

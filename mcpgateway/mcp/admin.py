@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
 from mcpgateway.core.credentials import sessions_revoke
 from mcpgateway.mcp.models import McpSession, ToolPolicy
 from mcpgateway.mcp.policies import group_choices, policy_problems, tool_choices
@@ -31,7 +32,7 @@ class SessionActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(McpSession)
-class McpSessionAdmin(admin.ModelAdmin):
+class McpSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "user", "kind", "client_name", "client_version", "protocol_version", "credential_id", "created_at", "last_seen_at", "expires_at", "ended_at", "revoked_at", "revoked_by")
     list_filter = (SessionActiveFilter, "kind", "protocol_version", "client_name")
     search_fields = ("id", "user__username", "user__email", "client_name", "credential_id", "user_agent", "ip_address")
@@ -48,7 +49,9 @@ class McpSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected sessions' credentials (every client of that token or OAuth authorization stops)")
     def revoke(self, request, queryset):
+        chosen = list(queryset.filter(revoked_at__isnull=True))
         count = sessions_revoke(sessions=queryset, revoked_by=request.user)
+        log_admin_action(self, request, chosen, "Revoked the session's credential (admin action)")
         self.message_user(request, f"Revoked {count} session(s), with the tokens and OAuth authorizations they used.")
 
 

@@ -20,7 +20,8 @@ from mcp.server.mcpserver import MCPServer
 from mcpgateway.core.revocation import current_revocation_epoch
 from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, mcp_access, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
-from mcpgateway.mcp.context import SCOPE_SESSION_ID, authenticated_scope
+from mcpgateway.audit.tool_calls import tool_call_refused
+from mcpgateway.mcp.context import SCOPE_CLIENT_NAME, SCOPE_SESSION_ID, authenticated_scope
 from mcpgateway.mcp.responses import (
     authentication_required,
     body_too_large,
@@ -81,11 +82,14 @@ class McpEndpoint:
             # (personal access tokens get the tool-result explanation of ToolAccessMiddleware).
             refused = await self._scope_challenge(principal, message, epoch)
             if refused is not None:
+                tool_call_refused(principal=principal, message=message, reason="insufficient_scope", scope=request.scope,
+                                  client_name=tracking.client_name, session_id=tracking.session_id)
                 return refused
 
         scope = authenticated_scope(request.scope, principal=principal, epoch=epoch)
         if tracking.session_id is not None:
             scope[SCOPE_SESSION_ID] = tracking.session_id
+        scope[SCOPE_CLIENT_NAME] = tracking.client_name
         return await self.runtime.forward(scope, body, tracking.on_response_start)
 
     async def _scope_challenge(self, principal: Principal, message: Any, epoch: str) -> HttpResponse | None:

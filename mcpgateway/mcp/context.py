@@ -19,6 +19,7 @@ from mcpgateway.mcp.auth import Principal
 SCOPE_PRINCIPAL = "mcpgateway.principal"
 SCOPE_SESSION_ID = "mcpgateway.session_id"  # the McpSession row (UUID string): a session or a connection
 SCOPE_EPOCH = "mcpgateway.revocation_epoch"  # read once per request (mcpgateway.core.revocation)
+SCOPE_CLIENT_NAME = "mcpgateway.client_name"  # what the session's client calls itself (for the audit trail)
 
 
 def authenticated_scope(scope: dict[str, Any], *, principal: Principal, epoch: str) -> dict[str, Any]:
@@ -48,7 +49,8 @@ class NoPrincipal(LookupError):
     """The request was not authenticated by the gateway (a bug: /mcp authenticates every request)."""
 
 
-def _scope(ctx: Any) -> dict[str, Any]:
+def request_scope(ctx: Any) -> dict[str, Any]:
+    """The ASGI scope of the request a tool (or server middleware) is serving ({} outside one)."""
     # Accept the MCPServer `Context` (tools) and the low-level `ServerRequestContext` (middleware).
     request_context = getattr(ctx, "request_context", ctx)
     request = getattr(request_context, "request", None)
@@ -58,23 +60,23 @@ def _scope(ctx: Any) -> dict[str, Any]:
 
 def current_principal(ctx: Any) -> Principal:
     """The principal of the request a tool (or server middleware) is serving."""
-    principal = _scope(ctx).get(SCOPE_PRINCIPAL)
+    principal = request_scope(ctx).get(SCOPE_PRINCIPAL)
     if not isinstance(principal, Principal):
         raise NoPrincipal("This MCP request carries no gateway principal.")
     return principal
 
 
 def current_principal_or_none(ctx: Any) -> Principal | None:
-    principal = _scope(ctx).get(SCOPE_PRINCIPAL)
+    principal = request_scope(ctx).get(SCOPE_PRINCIPAL)
     return principal if isinstance(principal, Principal) else None
 
 
 def current_session_id(ctx: Any) -> str | None:
     """The id of the McpSession row this request belongs to (None outside a session or connection,
     e.g. a 2025-11-25 `initialize`)."""
-    return _scope(ctx).get(SCOPE_SESSION_ID)
+    return request_scope(ctx).get(SCOPE_SESSION_ID)
 
 
 def current_epoch(ctx: Any) -> str | None:
     """The revocation epoch the bridge read for this request (None outside the bridge)."""
-    return _scope(ctx).get(SCOPE_EPOCH)
+    return request_scope(ctx).get(SCOPE_EPOCH)

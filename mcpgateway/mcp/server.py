@@ -19,6 +19,7 @@ from mcp.server.request_state import RequestStateSecurity
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mcpgateway.audit.tool_calls import ToolCallAuditMiddleware
 from mcpgateway.mcp.access import ToolAccessMiddleware
 from mcpgateway.mcp.context import current_principal, current_principal_or_none, current_session_id
 from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, register_tools
@@ -90,7 +91,8 @@ def build_server() -> MCPServer:
         # and the gateway never changes its tool list. Without it the 2026-07-28 capabilities claim
         # no listChanged either, like the 2025-11-25 ones.
         subscriptions=False,
-        middleware=[ToolAccessMiddleware(TOOL_REQUIREMENTS)],
+        # Outermost first: the audit row times and records the access check's refusals too.
+        middleware=[ToolCallAuditMiddleware(), ToolAccessMiddleware(TOOL_REQUIREMENTS)],
     )
     for method in UNSERVED_METHODS:
         server._lowlevel_server._request_handlers.pop(method)

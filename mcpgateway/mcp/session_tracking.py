@@ -35,7 +35,7 @@ from mcpgateway.mcp.responses import bodiless, no_get_stream, session_id_missing
 from mcpgateway.mcp.runtime import ResponseStartHook
 
 CACHE_SIZE = 10_000
-_FIELDS = ("id", "user_id", "kind", "credential_id", "revoked_at", "ended_at", "expires_at", "last_seen_at")
+_FIELDS = ("id", "user_id", "kind", "credential_id", "client_name", "revoked_at", "ended_at", "expires_at", "last_seen_at")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class SessionState:
     user_id: int
     kind: str
     credential_id: str
+    client_name: str  # what the client called itself (an OAuth client's registered name), for the audit trail
     closed: bool  # revoked by someone, or ended by the client
     revoked: bool
     expires_at: datetime | None
@@ -65,6 +66,7 @@ def _state(row: McpSession | dict) -> SessionState:
         user_id=get("user_id"),
         kind=get("kind"),
         credential_id=get("credential_id"),
+        client_name=get("client_name") or "",
         closed=get("revoked_at") is not None or get("ended_at") is not None,
         revoked=get("revoked_at") is not None,
         expires_at=get("expires_at"),
@@ -223,6 +225,7 @@ class Tracking:
     reply: HttpResponse | None = None
     revoked: bool = False
     session_id: str | None = None
+    client_name: str = ""
     on_response_start: ResponseStartHook | None = None
 
 
@@ -266,7 +269,7 @@ async def _track_connection(request: HttpRequest, principal: Principal, version:
     if state.closed:
         return Tracking(revoked=True)
     await mcp_session_touch(state=state, client=client)
-    return Tracking(session_id=str(state.id))
+    return Tracking(session_id=str(state.id), client_name=state.client_name)
 
 
 async def _track_session(request: HttpRequest, principal: Principal, message: Any, epoch: str) -> Tracking:
@@ -282,7 +285,7 @@ async def _track_session(request: HttpRequest, principal: Principal, message: An
         if request.method == "GET":
             return Tracking(reply=no_get_stream())
         await mcp_session_touch(state=state, client=_client_info(request, protocol_version=request.headers.get(PROTOCOL_HEADER)))
-        return Tracking(session_id=str(state.id))
+        return Tracking(session_id=str(state.id), client_name=state.client_name)
 
     if request.method == "GET":
         return Tracking(reply=no_get_stream())

@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 
+from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
 from mcpgateway.core.credentials import credential_revoke
 from mcpgateway.oauth.models import OAuthAuthorization
 
 
 @admin.register(OAuthAuthorization)
-class OAuthAuthorizationAdmin(admin.ModelAdmin):
+class OAuthAuthorizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Who approved which OAuth client for what. Revoking (or deleting) one revokes the client's
     tokens for good and closes its sessions; clients themselves are DOT's "Applications"."""
 
@@ -26,6 +27,7 @@ class OAuthAuthorizationAdmin(admin.ModelAdmin):
         authorizations = list(queryset.filter(session__revoked_at__isnull=True).select_related("session"))
         for authorization in authorizations:
             credential_revoke(credential_id=authorization.credential_id, revoked_by=request.user)
+        log_admin_action(self, request, authorizations, "Revoked the authorization (admin action)")
         self.message_user(request, f"Revoked {len(authorizations)} authorization(s).")
 
     def has_add_permission(self, request):

@@ -13,6 +13,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
+from mcpgateway.audit.models import AuditEvent
+from mcpgateway.audit.services import audit_record
 from mcpgateway.core.revocation import bump_revocation_epoch_on_commit
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization, oauth_credential_id
@@ -37,6 +39,7 @@ def oauth_authorization_record(*, user, application, scopes: set[str], redirect_
                 changed.append("redirect_uri")
             if changed:
                 authorization.save(update_fields=changed)
+            _record_consent(user, authorization, application, scopes, new=False)
             return authorization
         # A new authorization starts with no tokens: any left from an earlier one of this client
         # (ended in a way that could not reach its tokens, say a raw UPDATE of its row) die here,
@@ -54,8 +57,18 @@ def oauth_authorization_record(*, user, application, scopes: set[str], redirect_
         authorization = OAuthAuthorization.objects.create(
             user=user, application=application, session=session, scopes=" ".join(sorted(scopes)), redirect_uri=redirect_uri
         )
+        _record_consent(user, authorization, application, scopes, new=True)
     logger.info("User %s authorized OAuth client %s", user.pk, application.client_id)
     return authorization
+
+
+def _record_consent(user, authorization: OAuthAuthorization, application, scopes: set[str], *, new: bool) -> None:
+    """Each approval on the consent page is an audit row (the person acted), new authorization or not."""
+    audit_record(
+        kind=AuditEvent.Kind.CONSENT, user=user, client_name=(application.name or application.client_id),
+        credential_id=authorization.credential_id, session_id=str(authorization.session_id), outcome=AuditEvent.Outcome.OK,
+        details={"client_id": application.client_id, "scopes": sorted(scopes), "new_authorization": new},
+    )
 
 
 def oauth_tokens_revoke(*, user_id: int, application_id: int | None = None) -> None:

@@ -1,14 +1,15 @@
 """Admin for Spotify grants: read-only; refreshing and disconnecting go through the services. Token
 fields are never shown."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
 from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
 
 
 @admin.register(SpotifyGrant)
-class SpotifyGrantAdmin(admin.ModelAdmin):
+class SpotifyGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "display_name", "spotify_user_id", "status", "access_token_expires_at", "last_refreshed_at", "last_error")
     list_filter = ("status", "product")
     search_fields = ("user__username", "user__email", "spotify_user_id", "display_name")
@@ -36,8 +37,10 @@ class SpotifyGrantAdmin(admin.ModelAdmin):
             try:
                 grant_refresh(grant=grant)
                 done += 1
+                log_admin_action(self, request, [grant], "Refreshed the Spotify token (admin action)")
             except (GrantNeedsReconnect, GrantRefreshFailed) as exc:
                 failed += 1
+                log_admin_action(self, request, [grant], "Tried to refresh the Spotify token; it failed (admin action)")
                 self.message_user(request, f"{grant.user}: {exc}", messages.WARNING)
         skipped = queryset.count() - done - failed
         self.message_user(request, f"Refreshed {done} grant(s); {failed} failed; {skipped} not active, skipped.")
@@ -47,4 +50,5 @@ class SpotifyGrantAdmin(admin.ModelAdmin):
         grants = list(queryset.exclude(status=SpotifyGrant.Status.DISCONNECTED))
         for grant in grants:
             grant_disconnect(grant=grant)
+        log_admin_action(self, request, grants, "Disconnected Spotify (admin action)")
         self.message_user(request, f"Disconnected {len(grants)} grant(s).")

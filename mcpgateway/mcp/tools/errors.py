@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from mcp_types import CallToolResult, TextContent
 
+from mcpgateway.audit.tool_calls import note_tool_problem
 from mcpgateway.mcp.access import dashboard_url
 from mcpgateway.spotify.transport import SpotifyError, SpotifyRateLimited, SpotifyUnavailable
 
@@ -145,6 +146,7 @@ def reported_as_results(name: str, fn: Callable[P, Awaitable[R]]) -> Callable[P,
         except (GrantNeedsReconnect, GrantRefreshFailed) as exc:
             problem = problem_from_grant(exc)
         logger.info("Tool %s: %s", name, problem.kind)
+        note_tool_problem(problem.kind)
         return CallToolResult(content=[TextContent(type="text", text=problem.message)], is_error=True)
 
     return tool

@@ -1,0 +1,161 @@
+"""The /mcp tool calls' audit writer: rows are buffered in memory and written in batches by a thread
+of their own, so recording a tool call costs the call no database round trip, and a writer that
+cannot write (database down, table missing) never fails a call.
+
+- `submit(fields)` appends one row's fields to a bounded buffer and returns at once; it never raises.
+  A full buffer drops its oldest row (counted in `dropped`, with a warning).
+- The thread (`audit-writer`, started on first use in each process) writes whatever is buffered every
+  AUDIT_FLUSH_INTERVAL_SECONDS, or sooner once AUDIT_BATCH_SIZE rows wait, with one `bulk_create`
+  per batch. A batch that fails is logged (counts and the error's class only: no row content) and
+  lost; the writer carries on.
+- What is still buffered when the process exits is written then (atexit, and multiprocessing's own
+  exit hooks for spawned workers); a process killed outright loses at most one interval's rows.
+
+Other audit rows (sign-ins, consents, revocations, admin actions) are written synchronously by
+mcpgateway.audit.services, in the transaction of what they record.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import multiprocessing.util
+import os
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+THREAD_NAME = "audit-writer"
+
+
+class AuditWriter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer: collections.deque[dict[str, Any]] = collections.deque()
+        self._wake = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self.dropped = 0  # rows dropped because the buffer was full
+        self.failed = 0  # rows lost because their batch could not be written
+        self.written = 0
+        self._warned_at = 0.0
+
+    # --- the request path: memory only ------------------------------------------------------------
+
+    def submit(self, fields: dict[str, Any]) -> None:
+        """Buffer one AuditEvent's fields for the writer thread. Never raises, never queries."""
+        try:
+            with self._lock:
+                dropped = 0
+                while len(self._buffer) >= max(1, settings.AUDIT_BUFFER_SIZE):
+                    self._buffer.popleft()
+                    dropped += 1
+                self._buffer.append(fields)
+                waiting = len(self._buffer)
+                self.dropped += dropped
+            if dropped:
+                self._warn_dropped()
+            self._ensure_thread()
+            if waiting >= settings.AUDIT_BATCH_SIZE:
+                self._wake.set()
+        except Exception as exc:  # noqa: BLE001 - auditing must never fail the call it records
+            logger.warning("Could not buffer an audit row (%s)", type(exc).__name__)
+
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def _warn_dropped(self) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= 10:  # at most one warning every 10 seconds
+            self._warned_at = now
+            logger.warning("Audit buffer full: dropped the oldest rows (%s dropped so far in this process)", self.dropped)
+
+    def _ensure_thread(self) -> None:
+        pid = os.getpid()
+        if self._thread is not None and self._pid == pid and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._pid == pid and self._thread.is_alive():
+                return
+            if self._pid != pid and self._pid is not None:
+                # A forked child: the parent's rows are the parent's to write.
+                self._buffer.clear()
+            self._pid = pid
+            self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+            self._thread.start()
+
+    # --- the writer thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(settings.AUDIT_FLUSH_INTERVAL_SECONDS)
+            self._wake.clear()
+            self.flush()
+
+    def _take(self, count: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._buffer.popleft() for _ in range(min(count, len(self._buffer)))]
+
+    def flush(self) -> int:
+        """Write everything buffered now; the number of rows written. Never raises."""
+        from django.db import close_old_connections
+
+        written = 0
+        with self._flush_lock:
+            try:
+                while batch := self._take(max(1, settings.AUDIT_BATCH_SIZE)):
+                    written += self._write(batch)
+            finally:
+                try:
+                    close_old_connections()  # this thread's connection, as a request's end would
+                except Exception:  # noqa: BLE001
+                    pass
+        return written
+
+    def _write(self, batch: list[dict[str, Any]]) -> int:
+        from django.contrib.auth import get_user_model
+
+        from .models import AuditEvent
+
+        try:
+            # A person deleted since the call: their rows keep the username snapshot only.
+            user_ids = {row["user_id"] for row in batch if row.get("user_id") is not None}
+            existing = set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
+            rows = [AuditEvent(**{**row, "user_id": row.get("user_id") if row.get("user_id") in existing else None}) for row in batch]
+            AuditEvent.objects.bulk_create(rows)
+        except Exception as exc:  # noqa: BLE001 - logged, never raised: the calls are long answered
+            self.failed += len(batch)
+            logger.warning(
+                "Could not write %s audit row(s) (%s); %s lost so far in this process", len(batch), type(exc).__name__, self.failed
+            )
+            return 0
+        self.written += len(batch)
+        return len(batch)
+
+
+writer = AuditWriter()
+
+
+def submit(fields: dict[str, Any]) -> None:
+    writer.submit(fields)
+
+
+def flush() -> int:
+    return writer.flush()
+
+
+def _flush_at_exit() -> None:
+    if writer.pending() and writer._pid == os.getpid():
+        writer.flush()
+
+
+atexit.register(_flush_at_exit)
+# Processes started by multiprocessing (uvicorn --workers) leave through os._exit, which skips
+# atexit; multiprocessing runs its own finalizers first.
+multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=10)
