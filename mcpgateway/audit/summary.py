@@ -15,15 +15,17 @@ MAX_ITEMS = 10
 MAX_KEYS = 20
 MAX_DEPTH = 3
 REDACTED = "[redacted]"
-# Keys whose values are never kept, whatever they hold.
-SECRET_KEY_WORDS = ("token", "secret", "password", "passwd", "authorization", "cookie", "code_verifier", "api_key", "apikey", "credential")
+# Keys whose values are never kept, whatever they hold: these names, names ending with these
+# suffixes, and anything naming a password.
+SECRET_KEYS = frozenset({"token", "secret", "authorization", "cookie", "code", "code_verifier", "apikey", "pat", "bearer"})
+SECRET_SUFFIXES = ("_token", "_secret", "_key", "_password", "_cookie")
 # Gateway personal access tokens start with this (accounts.services.PAT_PREFIX); kept in sync by a test.
 TOKEN_PREFIXES = ("smgp_",)
 
 
 def _secret_key(key: str) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in SECRET_KEY_WORDS)
+    name = key.lower().replace("-", "_")
+    return name in SECRET_KEYS or name.endswith(SECRET_SUFFIXES) or "passw" in name
 
 
 def _string(value: str) -> str:

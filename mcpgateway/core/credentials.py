@@ -41,7 +41,7 @@ def credential_revoke(*, credential_id: str, revoked_by=None) -> int:
                 token = PersonalAccessToken.objects.filter(pk=int(pk)).values("user_id", "name").first()
                 ended = PersonalAccessToken.objects.filter(pk=int(pk), revoked_at__isnull=True).update(revoked_at=now) > 0
                 if token is not None:
-                    owner_id, details["token"] = token["user_id"], token["name"]
+                    owner_id, details["token_name"] = token["user_id"], token["name"]
         else:
             # The authorization is found through its own row, whose credential id this is.
             for user_id, application_id, client_id in OAuthAuthorization.objects.filter(

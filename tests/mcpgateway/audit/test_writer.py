@@ -1,0 +1,77 @@
+"""The audit writer and the argument summary, on their own: bounded, never raising, nothing secret."""
+
+import logging
+
+import pytest
+
+from accounts.services import PAT_PREFIX
+from mcpgateway.audit import summary
+from mcpgateway.audit.models import AuditEvent
+from mcpgateway.audit.summary import summarise
+from mcpgateway.audit.writer import AuditWriter
+
+
+def row(tool: str, user_id=None) -> dict:
+    return {"kind": AuditEvent.Kind.TOOL_CALL, "tool": tool, "outcome": "ok", "user_id": user_id}
+
+
+def test_the_summary_keeps_ids_names_and_numbers_and_cuts_free_text():
+    kept = summarise({
+        "uri": "spotify:track:4uLU6hMCjMI75M1A2tKUQC", "limit": 5, "public": False, "volume": 0.5,
+        "query": "x" * 500, "uris": [f"spotify:track:{i}" for i in range(25)], "nested": {"a": {"b": {"c": {"d": 1}}}},
+    })
+    assert kept["uri"] == "spotify:track:4uLU6hMCjMI75M1A2tKUQC" and kept["limit"] == 5 and kept["public"] is False
+    assert len(kept["query"]) == summary.MAX_STRING
+    assert len(kept["uris"]) == summary.MAX_ITEMS + 1 and kept["uris"][-1] == "… 15 more"
+    assert kept["nested"] == {"a": {"b": "…"}}
+
+
+def test_the_summary_never_keeps_a_secret():
+    kept = summarise({"access_token": "spotify-secret", "Authorization": "Bearer x", "password": "hunter2",
+                      "note": f"{PAT_PREFIX}abcdef", "client_secret": "s", "token": "t", "new_authorization": True, "token_name": "laptop"})
+    assert kept == {"access_token": "[redacted]", "Authorization": "[redacted]", "password": "[redacted]",
+                    "note": "[redacted]", "client_secret": "[redacted]", "token": "[redacted]", "new_authorization": True,
+                    "token_name": "laptop"}
+    assert summary.TOKEN_PREFIXES == (PAT_PREFIX,)
+
+
+def test_a_full_buffer_drops_its_oldest_rows_and_says_so(settings, caplog, monkeypatch):
+    settings.AUDIT_BUFFER_SIZE = 3
+    settings.AUDIT_BATCH_SIZE = 100
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)  # no thread: this test flushes itself
+    with caplog.at_level(logging.WARNING, logger="mcpgateway.audit.writer"):
+        for index in range(5):
+            writer.submit(row(f"tool{index}"))
+    assert writer.dropped == 2 and writer.pending() == 3
+    assert [r["tool"] for r in writer._buffer] == ["tool2", "tool3", "tool4"]
+    assert "Audit buffer full" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_write_is_logged_and_never_raised(settings, caplog, monkeypatch, person):
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    writer.submit(row("get_devices", person.pk))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr(AuditEvent.objects, "bulk_create", broken)
+    with caplog.at_level(logging.WARNING, logger="mcpgateway.audit.writer"):
+        assert writer.flush() == 0
+    assert writer.failed == 1 and writer.pending() == 0
+    assert "Could not write 1 audit row(s) (RuntimeError)" in caplog.text
+    assert "on fire" not in caplog.text  # the error's text could quote row content: only its class is logged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_of_a_person_deleted_meanwhile_keep_their_username(monkeypatch, django_user_model):
+    gone = django_user_model.objects.create_user(username="gone")
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    writer.submit({**row("search", gone.pk), "username": "gone"})
+    gone.delete()
+    assert writer.flush() == 1
+    event = AuditEvent.objects.get(tool="search")
+    assert event.user_id is None and event.username == "gone"
