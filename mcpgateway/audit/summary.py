@@ -8,7 +8,10 @@ any string that looks like a gateway token (a personal access token, whatever ke
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from mcpgateway.core.storable_text import storable_text
 
 MAX_STRING = 64
 MAX_ITEMS = 10
@@ -29,10 +32,16 @@ def _secret_key(key: str) -> bool:
 
 
 def _string(value: str) -> str:
+    """A string as stored: no secret, nothing a database refuses (NUL, lone surrogates), cut short."""
     if value.startswith(TOKEN_PREFIXES):
         return REDACTED
-    value = value.replace("\x00", "")
+    value = storable_text(value)
     return value if len(value) <= MAX_STRING else value[: MAX_STRING - 1] + "…"
+
+
+def short_text(value: Any, length: int) -> str:
+    """A text column's value from outside (a tool name a client sent): storable, at most `length`."""
+    return storable_text(value)[:length] if isinstance(value, str) else ""
 
 
 def summarise(value: Any, *, depth: int = 0) -> Any:
@@ -40,7 +49,8 @@ def summarise(value: Any, *, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return value if abs(value) < 2**53 else str(value)[:MAX_STRING]
+        # JSON (PostgreSQL's jsonb above all) has no NaN or infinity, and big ints lose precision.
+        return value if math.isfinite(value) and abs(value) < 2**53 else str(value)[:MAX_STRING]
     if isinstance(value, str):
         return _string(value)
     if depth >= MAX_DEPTH:

@@ -26,7 +26,7 @@ from mcpgateway.mcp.context import SCOPE_CLIENT_NAME, SCOPE_SESSION_ID, current_
 
 from . import writer
 from .models import AuditEvent
-from .summary import summarise
+from .summary import short_text, summarise
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ def _record(*, principal: Principal, tool: Any, arguments: Any, outcome: str, re
         "kind": AuditEvent.Kind.TOOL_CALL,
         "user_id": principal.user_id,
         "username": principal.username[:150],
-        "client_name": (client_name if client_name is not None else scope.get(SCOPE_CLIENT_NAME) or "")[:255],
+        "client_name": short_text(client_name if client_name is not None else scope.get(SCOPE_CLIENT_NAME) or "", 255),
         "credential_id": principal.credential_id[:64],
         "session_id": (session_id if session_id is not None else scope.get(SCOPE_SESSION_ID) or "")[:64],
-        "tool": (tool if isinstance(tool, str) else "")[:100],
+        "tool": short_text(tool, 100),
         "outcome": outcome,
         "reason": reason[:64],
         "duration_ms": duration_ms,

@@ -128,15 +128,32 @@ class AuditWriter:
             user_ids = {row["user_id"] for row in batch if row.get("user_id") is not None}
             existing = set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
             rows = [AuditEvent(**{**row, "user_id": row.get("user_id") if row.get("user_id") in existing else None}) for row in batch]
-            AuditEvent.objects.bulk_create(rows)
         except Exception as exc:  # noqa: BLE001 - logged, never raised: the calls are long answered
-            self.failed += len(batch)
-            logger.warning(
-                "Could not write %s audit row(s) (%s); %s lost so far in this process", len(batch), type(exc).__name__, self.failed
-            )
-            return 0
-        self.written += len(batch)
-        return len(batch)
+            return self._lost(len(batch), exc)
+        try:
+            AuditEvent.objects.bulk_create(rows)
+        except Exception as exc:  # noqa: BLE001
+            if len(rows) == 1:
+                return self._lost(1, exc)
+            # One row the database refuses must not take its batch with it: each on its own.
+            written, refused = 0, None
+            for row in rows:
+                try:
+                    row.save(force_insert=True)
+                    written += 1
+                except Exception as row_exc:  # noqa: BLE001
+                    refused = row_exc
+            self.written += written
+            if refused is not None:
+                self._lost(len(rows) - written, refused)
+            return written
+        self.written += len(rows)
+        return len(rows)
+
+    def _lost(self, count: int, exc: Exception) -> int:
+        self.failed += count
+        logger.warning("Could not write %s audit row(s) (%s); %s lost so far in this process", count, type(exc).__name__, self.failed)
+        return 0
 
 
 writer = AuditWriter()

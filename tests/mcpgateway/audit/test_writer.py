@@ -75,3 +75,21 @@ def test_rows_of_a_person_deleted_meanwhile_keep_their_username(monkeypatch, dja
     assert writer.flush() == 1
     event = AuditEvent.objects.get(tool="search")
     assert event.user_id is None and event.username == "gone"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_the_database_refuses_does_not_take_its_batch_with_it(monkeypatch, caplog, person):
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    writer.submit(row("fine_before", person.pk))
+    writer.submit({**row("bad", person.pk), "duration_ms": -5})  # a PositiveIntegerField: refused by the CHECK
+    writer.submit(row("fine_after", person.pk))
+    with caplog.at_level(logging.WARNING, logger="mcpgateway.audit.writer"):
+        assert writer.flush() == 2
+    assert sorted(AuditEvent.objects.values_list("tool", flat=True)) == ["fine_after", "fine_before"]
+    assert "Could not write 1 audit row(s)" in caplog.text
+
+
+def test_what_a_client_sends_is_summarised_into_storable_json():
+    kept = summarise({"bad\x00key": "nul\x00here", "surrogate": "\ud800x", "nan": float("nan"), "inf": float("inf"), "big": 2**70})
+    assert kept == {"badkey": "nulhere", "surrogate": "x", "nan": "nan", "inf": "inf", "big": str(2**70)}
