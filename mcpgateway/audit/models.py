@@ -5,6 +5,8 @@ retention purge; nothing edits them."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -57,6 +59,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["kind", "-occurred_at"], name="audit_kind_time"),
             models.Index(fields=["outcome", "-occurred_at"], name="audit_outcome_time"),
         ]
+
+    def summary_text(self) -> str:
+        """The summary in one line for people: `key=value` pairs (a tool call's arguments)."""
+        summary = self.summary if isinstance(self.summary, dict) else {}
+        details = summary.get("arguments") if self.kind == self.Kind.TOOL_CALL and isinstance(summary.get("arguments"), dict) else summary
+        return ", ".join(f"{key}={json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}" for key, value in details.items())
 
     def __str__(self) -> str:
         what = self.tool or self.get_kind_display()

@@ -79,7 +79,7 @@ def test_only_admins_see_the_export(client, person):
 
 def test_a_person_sees_their_own_activity_only(client, person, django_user_model):
     other = django_user_model.objects.create_user(username="other")
-    tool_call(person, "my_own_tool", "error", "premium_required")
+    tool_call(person, "my_own_tool", "error", "premium_required", summary={"arguments": {"query": "abba", "limit": 2}})
     tool_call(other, "someone_elses_tool")
     audit_record(kind=AuditEvent.Kind.REVOCATION, user=other, actor=person, credential_id="pat:9")
     client.force_login(person)
@@ -89,7 +89,7 @@ def test_a_person_sees_their_own_activity_only(client, person, django_user_model
     page = client.get("/activity")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "my_own_tool" in html and "premium_required" in html
+    assert "my_own_tool" in html and "premium_required" in html and "query=abba, limit=2" in html
     assert "someone_elses_tool" not in html and "pat:9" not in html and "Revocation" not in html
 
 
