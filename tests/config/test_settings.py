@@ -48,7 +48,9 @@ def test_reading_the_settings_imports_no_app_code_and_writes_nothing(tmp_path):
 def test_the_beat_schedule_is_whole_in_the_settings():
     from config.celery import app
 
-    assert set(app.conf.beat_schedule) == {"refresh-expiring-spotify-grants", "expire-unused-oauth-clients", "purge-closed-mcp-sessions"}
+    assert set(app.conf.beat_schedule) == {
+        "refresh-expiring-spotify-grants", "expire-unused-oauth-clients", "purge-closed-mcp-sessions", "purge-old-audit-events",
+    }
 
 
 def mailer_in_subprocess(tmp_path, **env: str) -> dict:
