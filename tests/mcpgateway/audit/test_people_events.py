@@ -62,6 +62,9 @@ def test_an_admin_revoking_a_token_is_a_revocation_by_the_admin_and_a_logged_adm
     assert (action.user, action.actor) == (person, admin_client.admin)
     assert action.summary["model"] == "accounts.personalaccesstoken" and action.summary["action"] == "change"
     assert plaintext not in json.dumps(list(AuditEvent.objects.values()), default=str)
+    exported = b"".join(admin_client.get("/admin/mcpgateway/auditevent/export.csv").streaming_content).decode()
+    assert "revocation" in exported and "admin_action" in exported and pat.credential_id in exported
+    assert plaintext not in exported and pat.token_digest not in exported
 
 
 def test_an_admin_disconnecting_spotify_is_logged(admin_client, emulator, person):
