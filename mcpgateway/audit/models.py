@@ -61,10 +61,11 @@ class AuditEvent(models.Model):
         ]
 
     def summary_text(self) -> str:
-        """The summary in one line for people: `key=value` pairs (a tool call's arguments)."""
+        """The summary in one line for people: `key=value` pairs (a tool call's arguments), by key (PostgreSQL's jsonb
+        keeps no order)."""
         summary = self.summary if isinstance(self.summary, dict) else {}
         details = summary.get("arguments") if self.kind == self.Kind.TOOL_CALL and isinstance(summary.get("arguments"), dict) else summary
-        return ", ".join(f"{key}={json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}" for key, value in details.items())
+        return ", ".join(f"{key}={json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}" for key, value in sorted(details.items()))
 
     def __str__(self) -> str:
         what = self.tool or self.get_kind_display()

@@ -89,7 +89,7 @@ def test_a_person_sees_their_own_activity_only(client, person, django_user_model
     page = client.get("/activity")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "my_own_tool" in html and "premium_required" in html and "query=abba, limit=2" in html
+    assert "my_own_tool" in html and "premium_required" in html and "limit=2, query=abba" in html
     assert "someone_elses_tool" not in html and "pat:9" not in html and "Revocation" not in html
 
 
