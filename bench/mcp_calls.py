@@ -69,7 +69,7 @@ def main() -> None:
             gateway_port, bare_port = free_port(), free_port()
             os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{gateway_port}"
             gateway = start([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(gateway_port), "--lifespan", "off", "--no-access-log", "--log-level", "warning"], gateway_port)
+                             "--port", str(gateway_port), "--lifespan", "on", "--no-access-log", "--log-level", "warning"], gateway_port)
             servers.append(gateway)
             bare_env = {"BENCH_SPOTIFY_API_URL": emulator.api_url, "BENCH_SPOTIFY_ACCESS_TOKEN": bare_token}
             bare = start([sys.executable, str(ROOT / "bench" / "bare_mcp_server.py"), str(bare_port)], bare_port, bare_env)

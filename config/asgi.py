@@ -33,8 +33,13 @@ from mcpgateway.mcp.handler import McpASGIHandler  # noqa: E402
 mcp_application = McpASGIHandler()
 
 
+from mcpgateway.core.lifespan import lifespan  # noqa: E402
+
+
 async def application(scope, receive, send):
-    if scope["type"] == "http" and scope["path"] in MCP_PATHS:
+    if scope["type"] == "lifespan":  # uvicorn --lifespan on: at shutdown, buffered audit rows are written
+        await lifespan(scope, receive, send)
+    elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
         await mcp_application(scope, receive, send)
     else:
         await django_application(scope, receive, send)

@@ -72,7 +72,7 @@ class GatewayProcesses:
         )
         server = subprocess.Popen(
             command or [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                        "--lifespan", "off", "--no-access-log"],
+                        "--lifespan", "on", "--no-access-log"],
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.processes.append(server)

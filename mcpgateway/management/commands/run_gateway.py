@@ -22,7 +22,7 @@ def uvicorn_command(*, host: str, port: int, workers: int) -> list[str]:
     client on this machine, or anything relaying for one, choose the address that the DCR rate limit
     and the sign-in lockout count (mcpgateway.core.client_address)."""
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-               "--workers", str(workers), "--lifespan", "off", "--no-server-header"]
+               "--workers", str(workers), "--lifespan", "on", "--no-server-header"]
     if settings.TRUSTED_PROXIES:
         return command + ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
     return command + ["--no-proxy-headers"]

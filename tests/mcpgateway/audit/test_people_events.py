@@ -105,3 +105,15 @@ def test_audit_record_is_the_public_way_to_record_other_events(person, admin_use
     assert event.actor_username == admin_user.username and event.summary["token"] == "[redacted]"
     with pytest.raises(ValueError):
         audit_record(kind="made_up")
+
+
+def test_a_sign_in_refused_by_the_lockout_says_so(client, person, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": person.username, "password": "wrong"})
+    locked = client.post("/accounts/login/", {"username": person.username, "password": PASSWORD})
+    assert locked.status_code in (200, 403, 429)
+    reasons = list(AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).order_by("id").values_list("reason", flat=True))
+    # The failure that reached the limit locked the account; the right password then is refused too.
+    assert reasons == ["bad_credentials", "locked_out", "locked_out"]
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).exists()

@@ -105,3 +105,15 @@ def test_calls_are_recorded_with_auditing_on_by_default_and_not_when_turned_off(
 
     time.sleep(2)
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOOL_CALL).exists()
+
+
+def test_rows_still_buffered_are_written_when_the_worker_stops(emulator, person):
+    make_grant(emulator, person, spotify_user_id="alice")
+    token = make_personal_access_token(person)
+    processes = GatewayProcesses()
+    gateway = processes.start(AUDIT_FLUSH_INTERVAL_SECONDS="600")  # the timer never fires in this test
+    (result,) = asyncio.run(calls(gateway, token, MODERN, ("get_currently_playing", {})))
+    assert not result.is_error
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOOL_CALL).exists()  # buffered, not written
+    processes.stop()  # SIGTERM: uvicorn lets the call finish, then its lifespan shutdown flushes the writer
+    assert [r.tool for r in AuditEvent.objects.filter(kind=AuditEvent.Kind.TOOL_CALL, user=person)] == ["get_currently_playing"]
