@@ -50,8 +50,9 @@ def credential_revoke(*, credential_id: str, revoked_by=None) -> int:
                 oauth_tokens_revoke(user_id=user_id, application_id=application_id)
                 owner_id, details["client_id"] = user_id, client_id
         sessions = McpSession.objects.filter(credential_id=credential_id, revoked_at__isnull=True)
-        clients = sorted({name for user_id, name in sessions.values_list("user_id", "client_name") if name})
-        owner_id = owner_id or sessions.values_list("user_id", flat=True).first()
+        open_rows = list(sessions.values_list("user_id", "client_name"))
+        clients = sorted({name for _user_id, name in open_rows if name})
+        owner_id = owner_id or (open_rows[0][0] if open_rows else None)
         closed = sessions.update(revoked_at=now, revoked_by=revoked_by)
         bump_revocation_epoch_on_commit()
         if ended or closed:

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from mcp.server.mcpserver import MCPServer
 
+from mcpgateway.audit.tool_calls import tool_call_refused
 from mcpgateway.core.revocation import current_revocation_epoch
 from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, mcp_access, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
-from mcpgateway.audit.tool_calls import tool_call_refused
 from mcpgateway.mcp.context import SCOPE_CLIENT_NAME, SCOPE_SESSION_ID, authenticated_scope
 from mcpgateway.mcp.responses import (
     authentication_required,
