@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mcpgateway', '0007_personal_access_token_to_accounts'),
+        ('mcpgateway', '0008_tool_policy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
