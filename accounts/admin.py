@@ -1,6 +1,8 @@
 """Admin for people, their invitations and their personal access tokens (token digests are never
-shown). Team admins who are not superusers use it through the "Team admins" group (accounts.roles):
-they see and change people, but not superuser status, groups or permissions, nor a superuser."""
+shown). A person's page shows, read-only and linked, everything they connected: their Spotify grant,
+the OAuth clients they authorized, their MCP sessions, personal access tokens and recent activity.
+Team admins who are not superusers use it through the "Team admins" group (accounts.roles): they
+see and change people, but not superuser status, groups or permissions, nor a superuser."""
 
 from django import forms
 from django.conf import settings
@@ -9,23 +11,53 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
+from mcpgateway.audit.models import AuditEvent
+from mcpgateway.core.admin_display import (
+    CredentialStatusFilter,
+    admin_link,
+    changelist_link,
+    credential_status,
+    status_badge,
+)
 from mcpgateway.core.credentials import credential_revoke
+from mcpgateway.mcp.models import McpSession
+from mcpgateway.oauth.models import OAuthAuthorization
+from mcpgateway.oauth.selectors import oauth_authorizations_with_last_seen
 
 from .models import Invitation, PersonalAccessToken, User
 from .services import INVITATION_MAX_DAYS, invitation_create, invitation_revoke, user_set_role
 
+# A person's page lists this many of their latest sessions and audit events; links lead to the rest.
+PERSON_PAGE_SESSIONS = 20
+PERSON_PAGE_EVENTS = 10
+
+
+def _table(headers: tuple[str, ...], rows) -> str:
+    rows = list(rows)
+    if not rows:
+        return "none"
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    body = format_html_join("", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows))
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
-    list_display = ("username", "email", "role", "is_active", "must_change_password", "spotify_status", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "must_change_password")
+    list_display = ("username", "email", "role", "spotify_status", "spotify_allowlisted", "is_active", "must_change_password", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "spotify_allowlisted", "spotify_grant__status", "must_change_password")
     list_select_related = ("spotify_grant",)
-    actions = ("make_admin", "make_member")
+    actions = ("make_admin", "make_member", "mark_spotify_allowlisted", "unmark_spotify_allowlisted")
+    connection_fields = ("spotify_grant_summary", "oauth_clients", "mcp_sessions", "personal_access_tokens", "recent_activity")
     # The role changes only through the actions (accounts.services.user_set_role), which keep the
     # "Team admins" group in step with is_staff.
-    readonly_fields = ("role", "is_staff", "last_login", "date_joined")
+    readonly_fields = ("role", "is_staff", "last_login", "date_joined", *connection_fields)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
@@ -44,13 +76,21 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         return "admin (superuser)" if user.is_superuser else "admin" if user.is_staff else "member"
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or request.user.is_superuser:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None:
             return fieldsets
-        return tuple(
-            (name, {**options, "fields": tuple(field for field in options["fields"] if field not in self.SUPERUSER_ONLY_FIELDS)})
-            for name, options in fieldsets
-        )
+        if not request.user.is_superuser:
+            fieldsets = [
+                (name, {**options, "fields": tuple(field for field in options["fields"] if field not in self.SUPERUSER_ONLY_FIELDS)})
+                for name, options in fieldsets
+            ]
+        # What an admin comes for first, right under the name: their Spotify and their connections.
+        return [
+            fieldsets[0],
+            ("Spotify", {"fields": ("spotify_allowlisted",)}),
+            ("Connections (read-only)", {"fields": self.connection_fields}),
+            *fieldsets[1:],
+        ]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
@@ -98,6 +138,70 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     @admin.action(description="Make member", permissions=["change"])
     def make_member(self, request, queryset):
         self._set_role(request, queryset, Invitation.Role.MEMBER)
+
+    @admin.action(description="Mark as Spotify allow-listed (added in Spotify's developer dashboard)")
+    def mark_spotify_allowlisted(self, request, queryset):
+        people = list(queryset.filter(spotify_allowlisted=False))
+        count = queryset.update(spotify_allowlisted=True)
+        log_admin_action(self, request, people, "Marked as allow-listed in Spotify's developer dashboard (admin action)")
+        self.message_user(request, f"Marked {count} person(s) as allow-listed in Spotify's developer dashboard.")
+
+    @admin.action(description="Unmark Spotify allow-listed")
+    def unmark_spotify_allowlisted(self, request, queryset):
+        people = list(queryset.filter(spotify_allowlisted=True))
+        count = queryset.update(spotify_allowlisted=False)
+        log_admin_action(self, request, people, "Unmarked as allow-listed in Spotify's developer dashboard (admin action)")
+        self.message_user(request, f"Marked {count} person(s) as not allow-listed.")
+
+    @admin.display(description="Spotify grant")
+    def spotify_grant_summary(self, user: User):
+        grant = getattr(user, "spotify_grant", None)
+        if grant is None:
+            return "not connected"
+        return format_html(
+            "{} as {} (last refreshed {}){}", admin_link(grant, grant.get_status_display()), grant.display_name or grant.spotify_user_id,
+            _when(grant.last_refreshed_at), f"; last problem: {grant.last_error}" if grant.last_error else "",
+        )
+
+    @admin.display(description="OAuth clients")
+    def oauth_clients(self, user: User):
+        authorizations = oauth_authorizations_with_last_seen(OAuthAuthorization.objects.filter(user=user).select_related("application", "session"))
+        return _table(("client", "status", "last seen", "scopes", "approved"), (
+            (admin_link(a, a.application.name or a.application.client_id),
+             status_badge(credential_status(revoked_at=a.session.revoked_at, expires_at=None)),
+             _when(a.last_seen_at), a.scopes, _when(a.created_at))
+            for a in authorizations
+        ))
+
+    @admin.display(description="MCP sessions")
+    def mcp_sessions(self, user: User):
+        sessions = McpSession.objects.filter(user=user).order_by("-created_at")[:PERSON_PAGE_SESSIONS]
+        table = _table(("client", "status", "last seen", "kind", "started"), (
+            (admin_link(s, s.client_name or "MCP client"),
+             status_badge("revoked" if s.revoked_at else "ended" if s.ended_at else credential_status(revoked_at=None, expires_at=s.expires_at)),
+             _when(s.last_seen_at), s.get_kind_display(), _when(s.created_at))
+            for s in sessions
+        ))
+        return format_html("{} {}", table, changelist_link(McpSession, "all of this person's sessions", user__id__exact=user.pk))
+
+    @admin.display(description="Personal access tokens")
+    def personal_access_tokens(self, user: User):
+        tokens = PersonalAccessToken.objects.filter(user=user)
+        return _table(("name", "status", "last used", "scopes", "expires"), (
+            (admin_link(t, t.name), status_badge(credential_status(revoked_at=t.revoked_at, expires_at=t.expires_at)),
+             _when(t.last_used_at), t.scopes, _when(t.expires_at) if t.expires_at else "never")
+            for t in tokens
+        ))
+
+    @admin.display(description="Recent activity")
+    def recent_activity(self, user: User):
+        events = AuditEvent.objects.filter(user=user).order_by("-occurred_at")[:PERSON_PAGE_EVENTS]
+        table = _table(("when", "what", "client", "outcome"), (
+            (admin_link(e, _when(e.occurred_at)), e.tool or e.get_kind_display(), e.client_name,
+             f"{e.get_outcome_display()}{f' ({e.reason})' if e.reason else ''}")
+            for e in events
+        ))
+        return format_html("{} {}", table, changelist_link(AuditEvent, "all of this person's activity", user__id__exact=user.pk))
 
 
 class InvitationAddForm(forms.Form):
@@ -152,12 +256,12 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(PersonalAccessToken)
 class PersonalAccessTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "user", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_display = ("name", "user", "status", "last_used_at", "token_prefix", "scopes", "expires_at")
+    list_filter = (CredentialStatusFilter, ("user", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "token_prefix", "user__username", "user__email")
     list_select_related = ("user",)
     # The digest is left out too: it is not the token, but nobody needs to see it.
-    fields = ("user", "name", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    fields = ("user", "name", "status", "token_prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     actions = ("revoke",)
 
@@ -166,6 +270,10 @@ class PersonalAccessTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="status")
+    def status(self, token: PersonalAccessToken):
+        return status_badge(credential_status(revoked_at=token.revoked_at, expires_at=token.expires_at))
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):

@@ -21,6 +21,15 @@ class User(AbstractUser):
         default=False, help_text="Sends this person to the password change page until they choose a password of their own."
     )
 
+    # In Development Mode Spotify serves only the accounts the app's owner added by hand in Spotify's
+    # developer dashboard, a list the gateway cannot read: admins record here whom they added.
+    spotify_allowlisted = models.BooleanField(
+        "Spotify allow-listed",
+        default=False,
+        help_text="This person's Spotify account email is on the Spotify app's user list (Spotify's developer "
+        "dashboard, Users and Access). Only a record for the dashboard's advice; Spotify itself decides.",
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
 

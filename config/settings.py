@@ -227,6 +227,10 @@ SPOTIFY_REFRESH_MAX_ATTEMPTS = env_int("SPOTIFY_REFRESH_MAX_ATTEMPTS", 3)
 # Longest Retry-After we wait out inline; longer ones postpone the grant to a later beat run.
 SPOTIFY_MAX_RETRY_AFTER_SECONDS = env_int("SPOTIFY_MAX_RETRY_AFTER_SECONDS", 10)
 SPOTIFY_CONNECT_STATE_TTL_SECONDS = env_int("SPOTIFY_CONNECT_STATE_TTL_SECONDS", 600)
+# Spotify lets an app in Development Mode be used by 5 people, each added by hand in its developer
+# dashboard; a sixth only meets Spotify's error. The gateway refuses new connections beyond this
+# many instead, saying whom to ask. Raise it once Spotify grants extended quota; 0: no limit.
+SPOTIFY_APP_USER_LIMIT = env_int("SPOTIFY_APP_USER_LIMIT", 5)
 
 # Fernet keys (urlsafe base64, 32 bytes), comma separated, newest first. Tokens are written with
 # the first and read with any, so a key is rotated by prepending a new one and running

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import secrets
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from django.db.backends import utils as db_utils
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
@@ -113,6 +115,7 @@ def test_the_dashboard_makes_as_many_queries_for_ten_clients_as_for_one(client, 
     "/admin/mcpgateway/spotifygrant/", "/admin/mcpgateway/mcpsession/", "/admin/accounts/personalaccesstoken/",
     "/admin/mcpgateway/oauthauthorization/", "/admin/accounts/user/", "/admin/mcpgateway/toolpolicy/",
     "/admin/mcpgateway/auditevent/",
+    "/admin/oauth2_provider/application/", "/admin/oauth2_provider/accesstoken/", "/admin/oauth2_provider/refreshtoken/",
 ])
 def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model, emulator, path):
     from django.db import connection
@@ -131,10 +134,17 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
             make_grant(emulator, someone)
             pat, _ = personal_access_token_create(user=someone, name="t", scopes={"spotify:read"}, expires_in_days=None)
             McpSession.objects.create(user=someone, credential_id=f"pat:{pat.pk}", client_name="c", protocol_version=LEGACY)
-            oauth_authorization_record(user=someone, application=make_client(name=f"client {index}"), scopes={"spotify:read"},
+            application = make_client(name=f"client {index}")
+            oauth_authorization_record(user=someone, application=application, scopes={"spotify:read"},
                                        redirect_uri="http://127.0.0.1:43210/callback")
             ToolPolicy.objects.create(user=someone, blocked_tools=["remove_playlist_items"])
             audit_record(kind=AuditEvent.Kind.REVOCATION, user=someone, actor=admin, credential_id=f"pat:{pat.pk}")
+            access = AccessToken(user=someone, application=application, scope="spotify:read", expires=timezone.now() + timedelta(hours=1))
+            set_token_value(access, secrets.token_urlsafe(32))
+            access.save()
+            refresh = RefreshToken(user=someone, application=application, access_token=access)
+            set_token_value(refresh, secrets.token_urlsafe(32))
+            refresh.save()
 
     counts = []
     for count, start in ((1, 0), (9, 1)):

@@ -17,7 +17,7 @@ from mcpgateway.dashboard.client_setup import client_setup, client_setups
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.mcp.policies import restricted_tools_for
 from mcpgateway.spotify.accounts import SPOTIFY_SCOPES
-from mcpgateway.spotify.selectors import grant_for_user
+from mcpgateway.spotify.selectors import allowlist_advice, connect_refusal, grant_for_user
 from mcpgateway.spotify.services import REFRESH_TOKEN_LIFETIME
 
 
@@ -32,6 +32,8 @@ def dashboard(request):
         "dashboard.html",
         {
             "grant": grant,
+            "connect_refusal": connect_refusal(grant=grant),
+            "allowlist_advice": allowlist_advice(user=request.user, grant=grant),
             "scopes": sorted(grant.scope_set) if grant else [],
             "missing_scopes": missing_scopes,
             "connection_ends_at": grant.consented_at + REFRESH_TOKEN_LIFETIME if grant else None,

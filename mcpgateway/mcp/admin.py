@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
+from mcpgateway.core.admin_display import REVOKED, credential_status, status_badge
 from mcpgateway.core.credentials import sessions_revoke
 from mcpgateway.mcp.models import McpSession, ToolPolicy
 from mcpgateway.mcp.policies import group_choices, policy_problems, tool_choices
@@ -33,13 +34,23 @@ class SessionActiveFilter(admin.SimpleListFilter):
 
 @admin.register(McpSession)
 class McpSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "user", "kind", "client_name", "client_version", "protocol_version", "credential_id", "created_at", "last_seen_at", "expires_at", "ended_at", "revoked_at", "revoked_by")
-    list_filter = (SessionActiveFilter, "kind", "protocol_version", "client_name")
+    # What an admin scans first (person, client, status, last seen); the rest is on the row's page.
+    list_display = ("user", "client_name", "status", "last_seen_at", "kind", "protocol_version", "created_at")
+    list_display_links = ("user",)
+    list_filter = (SessionActiveFilter, ("user", admin.RelatedOnlyFieldListFilter), "kind", "protocol_version", "client_name")
     search_fields = ("id", "user__username", "user__email", "client_name", "credential_id", "user_agent", "ip_address")
     list_select_related = ("user", "revoked_by")
     readonly_fields = [f.name for f in McpSession._meta.fields]
     date_hierarchy = "created_at"
     actions = ("revoke",)
+
+    @admin.display(description="status")
+    def status(self, session: McpSession):
+        if session.revoked_at is not None:
+            return status_badge(REVOKED)
+        if session.ended_at is not None:
+            return status_badge("ended")
+        return status_badge(credential_status(revoked_at=None, expires_at=session.expires_at))
 
     def has_add_permission(self, request):
         return False

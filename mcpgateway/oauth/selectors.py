@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -17,6 +20,17 @@ def oauth_authorization_active(*, user_id: int, application_id: int) -> OAuthAut
         .order_by("-created_at")
         .first()
     )
+
+
+def last_seen_of_credential(credential_id) -> Subquery:
+    """When any client of this credential (an expression: an OuterRef) was last seen: its own row
+    (2026-07-28 connections) and its 2025-11-25 sessions, one query for a whole list."""
+    rows = McpSession.objects.filter(credential_id=credential_id, last_seen_at__isnull=False)
+    return Subquery(rows.order_by("-last_seen_at").values("last_seen_at")[:1])
+
+
+def oauth_authorizations_with_last_seen(authorizations: QuerySet[OAuthAuthorization]) -> QuerySet[OAuthAuthorization]:
+    return authorizations.annotate(last_seen_at=last_seen_of_credential(OuterRef("session__credential_id")))
 
 
 def oauth_consent_covers(*, user_id: int, application, scopes: set[str], redirect_uri: str) -> bool:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.cache import cache
@@ -45,7 +46,7 @@ from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, MCP_SCOPES
 from mcpgateway.core.storable_text import text_problem
 from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.selectors import grant_for_user
-from mcpgateway.spotify.services import connect_start
+from mcpgateway.spotify.services import ConnectError, connect_start
 
 from .client_metadata import client_metadata_problem
 from .selectors import OAUTH_RESUME_SESSION_KEY, oauth_consent_covers, redirect_uris_all_loopback
@@ -212,8 +213,13 @@ class GatewayAuthorizationView(WellFormedParametersMixin, AuthorizationView):
         grant = grant_for_user(user=request.user)
         if grant is None or grant.status != SpotifyGrant.Status.ACTIVE:
             # The client is useless without Spotify: connect it first, then come back here.
+            try:
+                spotify_url = connect_start(user=request.user, session=request.session)
+            except ConnectError as exc:  # the Spotify app is full: the dashboard says why and whom to ask
+                messages.error(request, str(exc))
+                return redirect("dashboard")
             request.session[OAUTH_RESUME_SESSION_KEY] = request.get_full_path()
-            return redirect(connect_start(user=request.user, session=request.session, reconnect=grant is not None))
+            return redirect(spotify_url)
 
         application = get_application_model().objects.get(client_id=credentials["client_id"])
         if oauth_consent_covers(

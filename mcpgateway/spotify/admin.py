@@ -10,8 +10,8 @@ from mcpgateway.spotify.services import GrantNeedsReconnect, GrantRefreshFailed,
 
 @admin.register(SpotifyGrant)
 class SpotifyGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "display_name", "spotify_user_id", "status", "access_token_expires_at", "last_refreshed_at", "last_error")
-    list_filter = ("status", "product")
+    list_display = ("user", "display_name", "status", "last_refreshed_at", "access_token_expires_at", "product", "last_error")
+    list_filter = ("status", ("user", admin.RelatedOnlyFieldListFilter), "product")
     search_fields = ("user__username", "user__email", "spotify_user_id", "display_name")
     list_select_related = ("user",)
     ordering = ("user__username",)

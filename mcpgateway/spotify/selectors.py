@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 
 from mcpgateway.core.revocation import EpochCache
 from mcpgateway.spotify.models import SpotifyGrant
@@ -12,6 +15,83 @@ from mcpgateway.spotify.models import SpotifyGrant
 
 def grant_for_user(*, user) -> SpotifyGrant | None:
     return SpotifyGrant.objects.filter(user=user).first()
+
+
+def grant_holds_a_place(grant: SpotifyGrant | None) -> bool:
+    """Whether this grant takes one of the Spotify app's places: connected, or needing a reconnect
+    (the person is still on the app's user list at Spotify). Disconnecting frees the place."""
+    return grant is not None and grant.status != SpotifyGrant.Status.DISCONNECTED
+
+
+@dataclass(frozen=True)
+class SpotifyAppUsage:
+    """The Spotify app the gateway uses and how full it is (SPOTIFY_APP_USER_LIMIT, 0: no limit)."""
+
+    client_id: str
+    is_emulator: bool
+    connected: int  # people whose grant holds a place (grant_holds_a_place)
+    needs_reconnect: int
+    limit: int
+
+    @property
+    def is_full(self) -> bool:
+        return self.limit > 0 and self.connected >= self.limit
+
+
+def spotify_app_usage() -> SpotifyAppUsage:
+    counts = SpotifyGrant.objects.aggregate(
+        connected=Count("pk", filter=~Q(status=SpotifyGrant.Status.DISCONNECTED)),
+        needs_reconnect=Count("pk", filter=Q(status=SpotifyGrant.Status.NEEDS_RECONNECT)),
+    )
+    return SpotifyAppUsage(
+        client_id=settings.SPOTIFY_CLIENT_ID,
+        is_emulator=settings.SPOTIFY_USE_EMULATOR,
+        connected=counts["connected"],
+        needs_reconnect=counts["needs_reconnect"],
+        limit=max(settings.SPOTIFY_APP_USER_LIMIT, 0),
+    )
+
+
+def spotify_app_admins() -> str:
+    """Whom a person asks about the Spotify app: the active admins (staff), by name and email."""
+    admins = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+    named = [
+        f"{admin.get_full_name() or admin.get_username()}" + (f" ({admin.email})" if admin.email else "")
+        for admin in admins
+    ]
+    return ", ".join(named) or "the gateway's administrator"
+
+
+def connect_refusal(*, grant: SpotifyGrant | None) -> str | None:
+    """Why this person may not start a Spotify connection now, or None. Only the app's user limit
+    refuses, and never someone whose grant already holds a place (they may always reconnect)."""
+    if grant_holds_a_place(grant):
+        return None
+    usage = spotify_app_usage()
+    if not usage.is_full:
+        return None
+    return (
+        f"This gateway's Spotify app is in Spotify's Development Mode, where Spotify lets at most {usage.limit} "
+        f"people use it, and {usage.connected} are connected: Spotify would refuse your account. "
+        f"Ask {spotify_app_admins()} to free a place (someone who no longer uses it disconnects and is removed "
+        "from the app's users in Spotify's developer dashboard) or to raise the limit once Spotify grants the app "
+        "extended quota."
+    )
+
+
+def allowlist_advice(*, user, grant: SpotifyGrant | None) -> str | None:
+    """Before a person's first connection to the real Spotify app in Development Mode: whom to ask
+    to add them in Spotify's developer dashboard, unless an admin recorded they did. Advice only:
+    the gateway cannot read Spotify's list, so it never refuses on it."""
+    if grant_holds_a_place(grant) or settings.SPOTIFY_USE_EMULATOR or settings.SPOTIFY_APP_USER_LIMIT <= 0:
+        return None
+    if user.spotify_allowlisted:
+        return None
+    return (
+        f"Spotify only lets the accounts this gateway's app owner added in Spotify's developer dashboard connect. "
+        f"Before connecting, ask {spotify_app_admins()} to add your Spotify account's email there "
+        "(Users and Access)."
+    )
 
 
 def grants_due_for_refresh(*, now: datetime, expiring_before: datetime) -> list[tuple[int, int]]:

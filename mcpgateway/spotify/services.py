@@ -26,7 +26,7 @@ from mcpgateway.core.revocation import bump_revocation_epoch
 from mcpgateway.spotify.models import SpotifyGrant
 
 from . import accounts, webapi
-from .selectors import grants_due_for_refresh
+from .selectors import connect_refusal, grant_for_user, grants_due_for_refresh
 from .transport import SpotifyError, SpotifyGrantRevoked, SpotifyRateLimited, SpotifyUnavailable
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,14 @@ def _bump_after_commit() -> None:
 # --- Connecting ---------------------------------------------------------------------------------
 
 
-def connect_start(*, user, session, reconnect: bool = False) -> str:
-    """Remember a fresh `state` and PKCE verifier in the person's session; return Spotify's URL."""
+def connect_start(*, user, session) -> str:
+    """Remember a fresh `state` and PKCE verifier in the person's session; return Spotify's URL.
+    Raises ConnectError, before sending anyone to Spotify, when the app's user limit is reached."""
+    grant = grant_for_user(user=user)
+    refusal = connect_refusal(grant=grant)
+    if refusal:
+        raise ConnectError(refusal)
+    reconnect = grant is not None
     state = secrets.token_urlsafe(32)
     pkce = accounts.pkce_pair()
     pending = dict(session.get(CONNECT_SESSION_KEY) or {})
@@ -100,6 +106,10 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         raise ConnectError(f"Spotify reported an error ({error[:60]}). Nothing was connected; please try again.")
     if not code:
         raise ConnectError("Spotify's answer carried no authorization code. Nothing was connected; please try again.")
+    # The last place may have been taken while this person was at Spotify.
+    refusal = connect_refusal(grant=grant_for_user(user=user))
+    if refusal:
+        raise ConnectError(refusal)
 
     try:
         tokens = accounts.exchange_code(code=code, code_verifier=entry["verifier"])

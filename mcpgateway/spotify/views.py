@@ -23,8 +23,11 @@ def spotify_connect(request):
         # (localhost instead of 127.0.0.1, say) would not travel with them, and the answer would be refused.
         messages.info(request, f"Connect Spotify from {settings.PUBLIC_BASE_URL}/ (sign in there), so Spotify can bring you back signed in.")
         return redirect(f"{settings.PUBLIC_BASE_URL}/")
-    grant = grant_for_user(user=request.user)
-    return redirect(connect_start(user=request.user, session=request.session, reconnect=grant is not None))
+    try:
+        return redirect(connect_start(user=request.user, session=request.session))
+    except ConnectError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
 
 
 @require_GET

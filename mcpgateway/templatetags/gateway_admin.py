@@ -1,0 +1,20 @@
+"""Template tags of the admin's own pages (templates/admin/): computed only where they are shown."""
+
+from django import template
+from django.urls import reverse
+
+from mcpgateway.spotify.models import SpotifyGrant
+from mcpgateway.spotify.selectors import spotify_app_usage
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/_spotify_app_panel.html")
+def spotify_app_panel():
+    """The admin index's panel: the Spotify app in use, its places taken and the failing grants."""
+    grants = reverse("admin:mcpgateway_spotifygrant_changelist")
+    return {
+        "usage": spotify_app_usage(),
+        "needs_reconnect_url": f"{grants}?status__exact={SpotifyGrant.Status.NEEDS_RECONNECT}",
+        "grants_url": grants,
+    }
