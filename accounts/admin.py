@@ -139,19 +139,20 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     def make_member(self, request, queryset):
         self._set_role(request, queryset, Invitation.Role.MEMBER)
 
+    def _set_allowlisted(self, request, queryset, allowlisted: bool):
+        people = list(queryset.exclude(spotify_allowlisted=allowlisted))
+        queryset.filter(pk__in=[person.pk for person in people]).update(spotify_allowlisted=allowlisted)
+        what = "allow-listed" if allowlisted else "not allow-listed"
+        log_admin_action(self, request, people, f"Marked as {what} in Spotify's developer dashboard (admin action)")
+        self.message_user(request, f"Marked {len(people)} person(s) as {what} in Spotify's developer dashboard.")
+
     @admin.action(description="Mark as Spotify allow-listed (added in Spotify's developer dashboard)")
     def mark_spotify_allowlisted(self, request, queryset):
-        people = list(queryset.filter(spotify_allowlisted=False))
-        count = queryset.update(spotify_allowlisted=True)
-        log_admin_action(self, request, people, "Marked as allow-listed in Spotify's developer dashboard (admin action)")
-        self.message_user(request, f"Marked {count} person(s) as allow-listed in Spotify's developer dashboard.")
+        self._set_allowlisted(request, queryset, True)
 
     @admin.action(description="Unmark Spotify allow-listed")
     def unmark_spotify_allowlisted(self, request, queryset):
-        people = list(queryset.filter(spotify_allowlisted=True))
-        count = queryset.update(spotify_allowlisted=False)
-        log_admin_action(self, request, people, "Unmarked as allow-listed in Spotify's developer dashboard (admin action)")
-        self.message_user(request, f"Marked {count} person(s) as not allow-listed.")
+        self._set_allowlisted(request, queryset, False)
 
     @admin.display(description="Spotify grant")
     def spotify_grant_summary(self, user: User):
