@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mcpgateway.audit.models import AuditEvent
+from mcpgateway.audit.services import audit_record
 from mcpgateway.core.scopes import GATEWAY_SCOPES
 
 from .models import Invitation, PersonalAccessToken
@@ -101,7 +103,8 @@ def email_domain_allowed(email: str, domains: list[str]) -> bool:
 
 def invitation_create(*, created_by, role: str, allowed_email_domains: str = "", note: str = "", expires_in_days: int = 7) -> tuple[Invitation, str]:
     """Create an invitation; returns the row and the link's token, which is never stored and never
-    shown again (the link is PUBLIC_BASE_URL/accounts/invitation/<token>)."""
+    shown again (the link is PUBLIC_BASE_URL/accounts/invitation/<token>). Audited: `created_by` is
+    the row's actor (the audit row names the invitation, never its token)."""
     if not is_team_admin(created_by):
         raise ValueError("Only team admins invite people.")
     if role not in Invitation.Role.values:
@@ -118,20 +121,35 @@ def invitation_create(*, created_by, role: str, allowed_email_domains: str = "",
     if len(" ".join(domains)) > 500:
         raise ValueError("Too many email domains.")
     plaintext = INVITATION_PREFIX + secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        token_digest=token_digest(plaintext),
-        role=role,
-        allowed_email_domains=" ".join(domains),
-        note=note,
-        created_by=created_by,
-        expires_at=timezone.now() + timedelta(days=expires_in_days),
-    )
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            token_digest=token_digest(plaintext),
+            role=role,
+            allowed_email_domains=" ".join(domains),
+            note=note,
+            created_by=created_by,
+            expires_at=timezone.now() + timedelta(days=expires_in_days),
+        )
+        audit_record(kind=AuditEvent.Kind.INVITATION_CREATED, actor=created_by, outcome=AuditEvent.Outcome.OK,
+                     details=_invitation_details(invitation, expires_in_days=expires_in_days))
     return invitation, plaintext
 
 
+def _invitation_details(invitation: Invitation, **extra) -> dict:
+    """What an audit row says of an invitation: which one, its role and limits; never its token nor digest."""
+    return {"invitation": invitation.pk, "role": invitation.role, "allowed_email_domains": invitation.allowed_email_domains,
+            "note": invitation.note, **extra}
+
+
 def invitation_revoke(*, invitation: Invitation, revoked_by) -> bool:
-    """Revoke an unused invitation; False when it was used or revoked already."""
-    return bool(Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+    """Revoke an unused invitation; False when it was used or revoked already. Audited, `revoked_by`
+    as the actor."""
+    with transaction.atomic():
+        revoked = bool(Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+        if revoked:
+            audit_record(kind=AuditEvent.Kind.INVITATION_REVOKED, actor=revoked_by, outcome=AuditEvent.Outcome.OK,
+                         details=_invitation_details(invitation))
+    return revoked
 
 
 class InvitationUnusable(Exception):
@@ -149,7 +167,7 @@ class UsernameTaken(ValueError):
 def invitation_accept(*, token: str, username: str, email: str, password: str):
     """Create the invitee's account with the invitation's role and use the invitation up, at once:
     of two people racing with one link, one gets an account and the other nothing. The caller has
-    validated the fields (accounts.forms.SignUpForm)."""
+    validated the fields (accounts.forms.SignUpForm). Audited as the new person's activity."""
     with transaction.atomic():
         invitation = Invitation.objects.filter(token_digest=token_digest(token)).first()
         if invitation is None:
@@ -164,6 +182,9 @@ def invitation_accept(*, token: str, username: str, email: str, password: str):
             raise InvitationUnusable("used")
         user = _user_create(username=username, email=email, password=password, role=invitation.role)
         Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+        # The invitee's own activity; who invited them is the invitation's created_by.
+        audit_record(kind=AuditEvent.Kind.INVITATION_ACCEPTED, user=user, outcome=AuditEvent.Outcome.OK,
+                     details={**_invitation_details(invitation), "invited_by": invitation.created_by_id})
     return user
 
 
