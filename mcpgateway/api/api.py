@@ -16,7 +16,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from . import admin_clients, admin_grants, admin_people, clients, consents, me, spotify, tokens
+from . import activity, admin_clients, admin_grants, admin_invitations, admin_people, clients, consents, me, spotify, tokens
 from .auth import MEMBER_AUTH
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,8 @@ api = NinjaAPI(
     title="Spotify MCP gateway API",
     version="1",
     description=(
-        "Your MCP clients, tokens, OAuth consents and Spotify connection; for team admins, people, "
-        "Spotify grants and everyone's clients. Scripts send `Authorization: Bearer <personal access token>` "
+        "Your MCP clients, tokens, OAuth consents, Spotify connection and activity; for team admins, people, "
+        "Spotify grants, everyone's clients, invitations and activity. Scripts send `Authorization: Bearer <personal access token>` "
         "with a token that has the `api` scope; a signed-in browser uses its session and sends the "
         "`csrftoken` cookie's value as `X-CSRFToken` on POST and DELETE. Lists take `page` and `page_size`."
     ),
@@ -40,9 +40,12 @@ ROUTERS = (
     ("/tokens", tokens.router),
     ("/consents", consents.router),
     ("/spotify", spotify.router),
+    ("/activity", activity.router),
     ("/admin", admin_people.router),
     ("/admin", admin_grants.router),
     ("/admin", admin_clients.router),
+    ("/admin", admin_invitations.router),
+    ("/admin", activity.admin_router),
 )
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)

@@ -14,8 +14,8 @@ from .conftest import Api, api_token
 
 pytestmark = pytest.mark.django_db
 
-MEMBER_GETS = ["/me", "/clients", "/tokens", "/consents", "/spotify"]
-ADMIN_GETS = ["/admin/people", "/admin/grants", "/admin/clients"]
+MEMBER_GETS = ["/me", "/clients", "/tokens", "/consents", "/spotify", "/activity"]
+ADMIN_GETS = ["/admin/people", "/admin/grants", "/admin/clients", "/admin/invitations", "/admin/activity"]
 
 
 @pytest.mark.parametrize("path", MEMBER_GETS + ADMIN_GETS)

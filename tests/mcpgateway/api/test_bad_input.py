@@ -15,8 +15,8 @@ BAD_ROW_IDS = ["abc", "-1", "0", "1.5", HUGE, str(2**63), "%00", "1%00", "%F0%9F
 BAD_UUIDS = ["abc", "0", HUGE, "%00", "00000000-0000-0000-0000-00000000000g"]
 BAD_PAGES = [{"page": "0"}, {"page": "-1"}, {"page": HUGE}, {"page": "abc"}, {"page": "\x00"}, {"page_size": "0"},
              {"page_size": "101"}, {"page_size": HUGE}, {"page": "1e3"}]
-MEMBER_LISTS = ["/clients", "/tokens", "/consents"]
-ADMIN_LISTS = ["/admin/people", "/admin/grants", "/admin/clients"]
+MEMBER_LISTS = ["/clients", "/tokens", "/consents", "/activity"]
+ADMIN_LISTS = ["/admin/people", "/admin/grants", "/admin/clients", "/admin/invitations", "/admin/activity"]
 
 
 def assert_refused(response, status=422):
@@ -35,6 +35,12 @@ def test_bad_page_parameters_are_422(admin_api, path):
     ("/admin/people", {"active": "maybe"}), ("/admin/people", {"active": "\x00"}), ("/admin/people", {"role": "god"}),
     ("/admin/grants", {"status": "weird"}), ("/admin/grants", {"person": HUGE}), ("/admin/grants", {"person": "x"}),
     ("/admin/clients", {"person": "\x00"}), ("/admin/clients", {"person": "-5"}), ("/admin/clients", {"person": str(2**63)}),
+    ("/activity", {"kind": "everything"}), ("/activity", {"kind": "\x00"}), ("/activity", {"outcome": "fine"}),
+    ("/admin/activity", {"kind": "sign-in"}), ("/admin/activity", {"outcome": "OK"}), ("/admin/activity", {"person": "0"}),
+    ("/admin/activity", {"person": HUGE}), ("/admin/activity", {"since": "yesterday"}), ("/admin/activity", {"since": "\x00"}),
+    ("/admin/activity", {"until": "2026-13-01"}), ("/admin/activity", {"since": "0001-01-01T00:00:00+05:00"}),
+    ("/admin/activity", {"until": "9999-12-31T23:59:59-05:00"}), ("/admin/activity", {"since": HUGE}),
+    ("/admin/invitations", {"status": "pending"}), ("/admin/invitations", {"status": "\x00"}),
 ])
 def test_bad_filters_are_422_naming_the_parameter(admin_api, path, query):
     response = admin_api.get(path, query=query)
@@ -45,7 +51,7 @@ def test_bad_filters_are_422_naming_the_parameter(admin_api, path, query):
 
 @pytest.mark.parametrize("method, template", [
     ("delete", "/tokens/{}"), ("delete", "/consents/{}"), ("post", "/admin/people/{}/deactivate"),
-    ("post", "/admin/grants/{}/refresh"), ("post", "/admin/grants/{}/disconnect"),
+    ("post", "/admin/grants/{}/refresh"), ("post", "/admin/grants/{}/disconnect"), ("post", "/admin/invitations/{}/revoke"),
 ])
 def test_bad_row_ids_are_refused(admin_api, method, template):
     for bad_id in BAD_ROW_IDS:
