@@ -239,14 +239,23 @@ def test_the_token_form(signed_in_http, name, scopes, expires_in):
 
 # --- the REST API ---------------------------------------------------------------------------------------
 
-API_LISTS = ["/api/clients", "/api/tokens", "/api/consents", "/api/admin/people", "/api/admin/grants", "/api/admin/clients"]
+API_LISTS = ["/api/clients", "/api/tokens", "/api/consents", "/api/admin/people", "/api/admin/grants", "/api/admin/clients",
+             "/api/activity", "/api/admin/activity", "/api/admin/invitations"]
 # DELETE /api/tokens/{id} is left out: a fuzzed id could be the caller's own token (tests/mcpgateway/api covers it).
 API_ROW_ACTIONS = [("DELETE", "/api/consents/{}"), ("POST", "/api/clients/{}/revoke"), ("POST", "/api/admin/people/{}/deactivate"),
-                   ("POST", "/api/admin/grants/{}/refresh"), ("POST", "/api/admin/grants/{}/disconnect"), ("POST", "/api/admin/clients/{}/revoke")]
+                   ("POST", "/api/admin/grants/{}/refresh"), ("POST", "/api/admin/grants/{}/disconnect"), ("POST", "/api/admin/clients/{}/revoke"),
+                   ("POST", "/api/admin/invitations/{}/revoke")]
 token_request = st.fixed_dictionaries({
     "name": st.one_of(text, json_value),
     "scopes": st.one_of(st.lists(st.one_of(text, st.sampled_from(["spotify:read", "api"])), max_size=3), json_value),
     "expires_in_days": st.one_of(st.none(), st.integers(), st.integers(min_value=10**30), json_value),
+})
+
+invitation_request = st.fixed_dictionaries({
+    "role": st.one_of(st.sampled_from(["member", "admin"]), json_value),
+    "expires_in_days": st.one_of(st.integers(), st.integers(min_value=10**30), json_value),
+    "allowed_email_domains": st.one_of(st.lists(st.one_of(text, st.just("example.com")), max_size=3), json_value),
+    "note": st.one_of(text, json_value),
 })
 
 
@@ -258,11 +267,13 @@ def api_bearer(django_user_model) -> dict[str, str]:
 
 
 @fuzz
-@given(body=json_body(token_request), query=fuzzed_form(["page", "page_size", "active", "role", "status", "person"], huge=False),
+@given(body=json_body(token_request), invitation=json_body(invitation_request), query=fuzzed_form(["page", "page_size", "active", "role", "status", "person", "kind", "outcome",
+                                                        "since", "until"], huge=False),
        path=st.sampled_from(API_LISTS), action=st.sampled_from(API_ROW_ACTIONS),
        row_id=st.one_of(text, st.integers().map(str), st.integers(min_value=10**18).map(str)))
-def test_the_rest_api(http, person, api_bearer, body, query, path, action, row_id):
+def test_the_rest_api(http, person, api_bearer, body, invitation, query, path, action, row_id):
     assert_no_server_error(http.post("/api/tokens", content=body, headers={"Content-Type": "application/json", **api_bearer}))
+    assert_no_server_error(http.post("/api/admin/invitations", content=invitation, headers={"Content-Type": "application/json", **api_bearer}))
     assert_no_server_error(http.get(f"{path}?{encode_form(query, {}).decode()}", headers=api_bearer))
     method, template = action
     assert_no_server_error(http.request(method, template.format(quote(row_id.encode("utf-8", "surrogatepass"), safe="")), headers=api_bearer))

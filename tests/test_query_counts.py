@@ -157,11 +157,13 @@ def test_admin_lists_make_a_constant_number_of_queries(client, django_user_model
 
 @pytest.mark.parametrize("path", [
     "/api/clients", "/api/tokens", "/api/consents", "/api/admin/people", "/api/admin/grants", "/api/admin/clients",
+    "/api/activity", "/api/admin/activity", "/api/admin/invitations",
 ])
 def test_api_lists_make_a_constant_number_of_queries(django_user_model, emulator, path):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.services import invitation_accept, invitation_create
     from mcpgateway.oauth.services import oauth_authorization_record
     from tests.conftest import public_client
     from tests.mcpgateway.oauth.conftest import make_client
@@ -180,6 +182,9 @@ def test_api_lists_make_a_constant_number_of_queries(django_user_model, emulator
                 McpSession.objects.create(user=owner, credential_id=pat.credential_id, client_name=f"c{index}", protocol_version=LEGACY)
                 oauth_authorization_record(user=owner, application=make_client(name=f"client {index} {owner.pk}"),
                                            scopes={"spotify:read"}, redirect_uri="http://127.0.0.1:43210/callback")
+            invitation_create(created_by=admin, role="member")  # open
+            _used, invitation_token = invitation_create(created_by=admin, role="member")
+            invitation_accept(token=invitation_token, username=f"invitee{index}", email=f"invitee{index}@example.com", password="x")
 
     counts = []
     for count, start in ((1, 0), (9, 1)):
