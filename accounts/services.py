@@ -170,21 +170,36 @@ def invitation_accept(*, token: str, username: str, email: str, password: str):
     validated the fields (accounts.forms.SignUpForm). Audited as the new person's activity."""
     with transaction.atomic():
         invitation = Invitation.objects.filter(token_digest=token_digest(token)).first()
-        if invitation is None:
-            raise InvitationUnusable("unknown")
-        if invitation.status != "open":
-            raise InvitationUnusable(invitation.status)
-        if not email_domain_allowed(email, invitation.domain_list):
-            raise ValueError("This invitation is for addresses at " + ", ".join(invitation.domain_list) + ".")
-        now = timezone.now()
-        taken = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now).update(used_at=now)
-        if not taken:
-            raise InvitationUnusable("used")
-        user = _user_create(username=username, email=email, password=password, role=invitation.role)
-        Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
-        # The invitee's own activity; who invited them is the invitation's created_by.
-        audit_record(kind=AuditEvent.Kind.INVITATION_ACCEPTED, user=user, outcome=AuditEvent.Outcome.OK,
-                     details={**_invitation_details(invitation), "invited_by": invitation.created_by_id})
+        return _invitation_use(invitation, email=email, username=username, password=password)
+
+
+def invitation_accept_sso(*, invitation_id: int, email: str, username: str, first_name: str = "", last_name: str = ""):
+    """The same for a person single sign-on signed in (accounts.sso): the invitation is the one they
+    pressed "Sign up with ..." on (its id was kept in their session), the email is the provider's
+    verified one, and the account has no password."""
+    with transaction.atomic():
+        invitation = Invitation.objects.filter(pk=invitation_id).first()
+        return _invitation_use(invitation, email=email, username=username, password=None, first_name=first_name, last_name=last_name)
+
+
+def _invitation_use(invitation: Invitation | None, *, email: str, username: str, password: str | None, **names: str):
+    """Both ways of accepting: check the invitation, take it (a conditional UPDATE: one winner),
+    create the account. Inside the caller's transaction, so a refusal after the UPDATE undoes it."""
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.status != "open":
+        raise InvitationUnusable(invitation.status)
+    if not email_domain_allowed(email, invitation.domain_list):
+        raise ValueError("This invitation is for addresses at " + ", ".join(invitation.domain_list) + ".")
+    now = timezone.now()
+    taken = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    if not taken:
+        raise InvitationUnusable("used")
+    user = _user_create(username=username, email=email, password=password, role=invitation.role, **names)
+    Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+    # The invitee's own activity; who invited them is the invitation's created_by.
+    audit_record(kind=AuditEvent.Kind.INVITATION_ACCEPTED, user=user, outcome=AuditEvent.Outcome.OK,
+                 details={**_invitation_details(invitation), "invited_by": invitation.created_by_id})
     return user
 
 
@@ -196,11 +211,12 @@ def user_sign_up(*, username: str, email: str, password: str):
         return _user_create(username=username, email=email, password=password, role=Invitation.Role.MEMBER)
 
 
-def _user_create(*, username: str, email: str, password: str, role: str):
+def _user_create(*, username: str, email: str, password: str | None, role: str, **names: str):
+    """`password` None: an account without one (single sign-on's); `names`: first_name, last_name."""
     User = get_user_model()
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password)
+            user = User.objects.create_user(username=username, email=email, password=password, **names)
     except IntegrityError:
         raise UsernameTaken("That username is taken; choose another.") from None
     if role == Invitation.Role.ADMIN:
