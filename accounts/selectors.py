@@ -31,3 +31,7 @@ def invitations_with_status(*, status: str | None = None) -> QuerySet[Invitation
     }
     invitations = Invitation.objects.select_related("created_by", "used_by").order_by("-created_at", "-pk")
     return invitations.filter(conditions[status]) if status is not None else invitations
+
+
+def invitation_used_by(*, invitation_id: int, user) -> bool:
+    return Invitation.objects.filter(pk=invitation_id, used_by=user).exists()

@@ -11,8 +11,9 @@ What is ours, here:
 - the ID token's issuer and audience, which the library does not check (`SsoBackend`);
 - who may come in (`sso_user_for_claims`): an existing account whose email matches the provider's
   *verified* email, or a new account when that email's domain is in OIDC_ALLOWED_EMAIL_DOMAINS or
-  the person was invited (`sso_invited`, the hook for invitations). Anything else is an `SsoRefused`
-  with a reason the sign-in page's refusal page shows (accounts.views.SsoCallbackView).
+  the sign-in started from an invitation's "Sign up with ..." button (its id kept in the session:
+  `sso_invitation`; the account gets the invitation's role and uses it up). Anything else is an
+  `SsoRefused` with a reason the sign-in page's refusal page shows (accounts.views.SsoCallbackView).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from django.contrib.auth.backends import ModelBackend
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from mcpgateway.core.public_urls import public_url
+
+from .services import InvitationUnusable, invitation_accept_sso
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +134,30 @@ def email_domain_allowed(email: str) -> bool:
     return email.rpartition("@")[2].lower() in settings.OIDC_ALLOWED_EMAIL_DOMAINS
 
 
-def sso_invited(email: str) -> bool:
-    """THE HOOK FOR INVITATIONS (issue #10, accounts.Invitation): whether an admin invited `email`,
-    which lets a person without an account in whatever their email's domain. Nobody is, until the
-    invitations work fills this in (it may also mark the invitation used: sso_user_for_claims calls
-    this only for a person it is about to create an account for)."""
-    return False
+# The invitation a person pressed "Sign up with ..." on (accounts.views.invitation_sso): its id, in
+# their session (server side), until the provider sends them back to the callback.
+SSO_INVITATION_SESSION_KEY = "sso_invitation"
+
+INVITATION_REFUSALS = {
+    "unknown": "The invitation you signed up with no longer exists. Ask an admin for a new link.",
+    "expired": "The invitation you signed up with has expired. Ask the admin who invited you for a new link.",
+    "used": "The invitation you signed up with has been used already: each link makes one account. Ask an admin for a new link.",
+    "revoked": "The invitation you signed up with was withdrawn by an admin. Ask them for a new link if you should still join.",
+}
+
+
+def sso_invitation_remember(request, invitation) -> None:
+    request.session[SSO_INVITATION_SESSION_KEY] = invitation.pk
+
+
+def sso_invitation(request) -> int | None:
+    """The id of the invitation this sign-in started from, if it did (the callback forgets it)."""
+    value = request.session.get(SSO_INVITATION_SESSION_KEY) if request is not None else None
+    return value if isinstance(value, int) else None
+
+
+def sso_invitation_forget(request) -> None:
+    request.session.pop(SSO_INVITATION_SESSION_KEY, None)
 
 
 def _new_username(email: str) -> str:
@@ -149,9 +170,11 @@ def _new_username(email: str) -> str:
     return candidate
 
 
-def sso_user_for_claims(claims: dict) -> AbstractBaseUser:
+def sso_user_for_claims(claims: dict, *, invitation_id: int | None = None) -> AbstractBaseUser:
     """The account a person the provider signed in may use, created if the rules allow; raises
-    SsoRefused (with the reason, for them) otherwise. `claims` are the ID token's and userinfo's."""
+    SsoRefused (with the reason, for them) otherwise. `claims` are the ID token's and userinfo's;
+    `invitation_id` the invitation the sign-in started from (sso_invitation), if any: for a person
+    without an account it decides, whatever their email's domain (they get its role, or its refusal)."""
     User = get_user_model()
     email = str(claims.get("email") or "").strip()
     if not email or "@" not in email:
@@ -167,8 +190,18 @@ def sso_user_for_claims(claims: dict) -> AbstractBaseUser:
         user = accounts[0]
         if not user.is_active:
             raise SsoRefused("Your gateway account is deactivated. Ask an admin if you need it back.")
+        return user  # an invitation the sign-in started from stays unused
+    names = {"first_name": str(claims.get("given_name") or "")[:150], "last_name": str(claims.get("family_name") or "")[:150]}
+    if invitation_id is not None:
+        try:
+            user = invitation_accept_sso(invitation_id=invitation_id, email=email, username=_new_username(email), **names)
+        except InvitationUnusable as refusal:
+            raise SsoRefused(INVITATION_REFUSALS[refusal.status]) from None
+        except ValueError as refusal:  # the invitation's email domains, or (a race) the username
+            raise SsoRefused(f"{refusal} {sso_label()} signed you in as {email}, so no account was created.") from None
+        logger.info("Account %s created at its first single sign-on, by invitation %s", user.pk, invitation_id)
         return user
-    if not (email_domain_allowed(email) or sso_invited(email)):
+    if not email_domain_allowed(email):
         raise SsoRefused(
             f"No gateway account has the email address {email}, and new accounts are open only to "
             + (
@@ -178,12 +211,7 @@ def sso_user_for_claims(claims: dict) -> AbstractBaseUser:
             )
             + ". Ask an admin to invite you."
         )
-    user = User.objects.create_user(
-        _new_username(email),
-        email=email,
-        first_name=str(claims.get("given_name") or "")[:150],
-        last_name=str(claims.get("family_name") or "")[:150],
-    )  # no password: this person signs in through the provider
+    user = User.objects.create_user(_new_username(email), email=email, **names)  # no password: they sign in through the provider
     logger.info("Account %s created at its first single sign-on", user.pk)
     return user
 
@@ -232,7 +260,7 @@ class SsoBackend(OIDCAuthenticationBackend):
         if not isinstance(userinfo, dict) or userinfo.get("sub") != payload.get("sub"):
             # OpenID Connect Core §5.3.2: userinfo must describe the ID token's subject.
             raise SsoRefused("The provider described someone else than who signed in. Start again.")
-        return sso_user_for_claims({**payload, **userinfo})
+        return sso_user_for_claims({**payload, **userinfo}, invitation_id=sso_invitation(self.request))
 
     def get_user(self, user_id):
         # The library's skips is_active: a deactivated person's session must end.

@@ -13,5 +13,6 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitation/<str:token>", views.invitation_accept, name="invitation_accept"),
+    path("invitation/<str:token>/sso", views.invitation_sso, name="invitation_sso"),
     path("signup", views.signup, name="signup"),
 ]

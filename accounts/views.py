@@ -20,15 +20,25 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from .forms import SignUpForm
-from .selectors import invitation_by_token
+from .selectors import invitation_by_token, invitation_used_by
 from .services import InvitationUnusable, UsernameTaken, user_password_chosen, user_sign_up
 from .services import invitation_accept as invitation_accept_service
-from .sso import ProviderUnavailable, SsoRefused, provider_endpoints, sso_callback_url, sso_enabled, sso_label
+from .sso import (
+    ProviderUnavailable,
+    SsoRefused,
+    provider_endpoints,
+    sso_callback_url,
+    sso_enabled,
+    sso_invitation,
+    sso_invitation_forget,
+    sso_invitation_remember,
+    sso_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +124,12 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
         try:
+            return self._finish(request)
+        finally:
+            sso_invitation_forget(request)  # one try per press of an invitation's "Sign up with" button
+
+    def _finish(self, request):
+        try:
             return super().get(request)
         except SsoRefused as refusal:
             logger.info("Single sign-on refused: %s", refusal.reason)
@@ -126,6 +142,13 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
             # and tokens are not logged.
             logger.warning("Single sign-on: the provider's answer was refused (%s)", type(exc).__name__)
             return sso_refused(request, f"{sso_label()}'s answer could not be verified, so you are not signed in. Start again from the sign-in page.", status=400)
+
+    def login_success(self):
+        invitation_id = sso_invitation(self.request)
+        if invitation_id is not None and invitation_used_by(invitation_id=invitation_id, user=self.user):
+            # The same welcome as a password sign-up's (_signed_up).
+            messages.success(self.request, f"Welcome, {self.user.get_username()}: your account is ready. Connect Spotify to start.")
+        return super().login_success()
 
     def login_failure(self):
         error = self.request.GET.get("error")
@@ -174,9 +197,24 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("username" if isinstance(exc, UsernameTaken) else None, str(exc))
         else:
             return _signed_up(request, user)
-    response = render(request, "registration/signup.html", {"form": form, "invitation": invitation}, status=400 if form.errors else 200)
+    context = {"form": form, "invitation": invitation, **sign_in_context()}
+    response = render(request, "registration/signup.html", context, status=400 if form.errors else 200)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+def invitation_sso(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation page's "Sign up with <provider>": remember the invitation in the session (its
+    id: the session is server side) and start single sign-on; the callback uses it up
+    (accounts.sso.sso_user_for_claims) for a person without an account."""
+    if not sso_enabled():
+        raise Http404("Single sign-on is not configured.")
+    invitation = invitation_by_token(token=token)
+    if invitation is None or invitation.status != "open":
+        return _unusable(request, invitation.status if invitation else "unknown")
+    sso_invitation_remember(request, invitation)
+    return redirect("oidc_authentication_init")
 
 
 @require_http_methods(["GET", "POST"])

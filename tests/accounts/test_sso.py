@@ -8,14 +8,20 @@ from __future__ import annotations
 import os
 import re
 from html import unescape
+from datetime import timedelta
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from accounts import sso
+from accounts.models import Invitation
+from accounts.services import invitation_create
+from mcpgateway.audit.models import AuditEvent
+from tests.conftest import public_client
 from tests.support.oidc_provider.process import OidcProvider
 from tests.support.processes import GatewayProcesses, free_port
 
@@ -136,6 +142,42 @@ def test_a_person_outside_the_allowed_domains_gets_a_page_saying_why(gateway, pa
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
+def test_an_invitee_outside_the_allowed_domains_signs_up_with_the_provider_from_the_invitation(gateway, page, browser, django_user_model):
+    django_user_model.objects.create_superuser(username="root", password="an admin password 123", email="")
+    page.goto(gateway + "/accounts/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("an admin password 123")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(gateway + "/team/invitations")
+    page.fill("#invitation-note", "Eve")
+    page.select_option("#invitation-role", "admin")
+    page.click("#create-invitation")
+    link = page.input_value("[data-testid=invitation-link]")
+
+    invitee = browser.new_context().new_page()  # the invitee's own browser
+    invitee.set_default_timeout(15_000)
+    invitee.goto(link)
+    invitee.get_by_role("button", name=f"Sign up with {LABEL}").click()
+    invitee.get_by_label("Provider username").fill("eve")  # eve@elsewhere.example: not an allowed domain
+    invitee.get_by_label("Provider password").fill(PASSWORD)
+    invitee.get_by_role("button", name="Sign in at the provider").click()
+    invitee.wait_for_url(gateway + "/")
+
+    assert "Welcome, eve@elsewhere.example: your account is ready" in invitee.locator(".messages").inner_text()
+    header = invitee.locator("header").inner_text()
+    assert "eve@elsewhere.example" in header and "Sign out" in header
+    eve = django_user_model.objects.get(email="eve@elsewhere.example")
+    assert eve.is_staff and not eve.has_usable_password()  # the invitation's role; signs in through the provider
+    page.goto(gateway + "/team/invitations")
+    assert page.inner_text("[data-testid=invitation-status]") == "used by eve@elsewhere.example"
+    invitee.goto(link)
+    assert "This invitation has been used already" in invitee.locator("body").inner_text()
+    invitee.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_an_unverified_email_is_refused_even_at_an_allowed_domain(gateway, page, django_user_model):
     sign_in_with_the_provider(page, gateway, "una")
 
@@ -245,16 +287,6 @@ def test_a_deactivated_account_is_refused_and_its_session_ends(client, sso_on, d
 
 
 @pytest.mark.django_db
-def test_an_invited_person_gets_an_account_whatever_their_domain(client, sso_on, django_user_model, monkeypatch):
-    monkeypatch.setattr(sso, "sso_invited", lambda email: email == "eve@elsewhere.example")
-
-    answer = client.get(start_and_return(client, "eve"))
-
-    assert answer.status_code == 302
-    assert django_user_model.objects.get(email="eve@elsewhere.example").username == "eve@elsewhere.example"
-
-
-@pytest.mark.django_db
 def test_a_callback_used_twice_or_forged_gets_a_page_not_an_error(client, sso_on):
     callback = start_and_return(client, "sam")
     assert client.get(callback).status_code == 302
@@ -303,3 +335,159 @@ def test_an_id_token_from_another_issuer_or_for_another_client_is_refused(sso_on
     payload = {"iss": sso_on.issuer, "sub": "1", **claims}
     with pytest.raises(sso.SsoRefused, match=reason):
         sso.SsoBackend().get_or_create_user("access token", "id token", payload)
+
+
+# --- Signing up with the provider from an invitation -----------------------------------------------
+
+
+@pytest.fixture
+def invite(django_user_model):
+    """invite(**invitation_create's options) -> (the invitation, its page's path)."""
+    admin = django_user_model.objects.create_superuser(username="root", password="x" * 20, email="")
+
+    def make(**options):
+        invitation, token = invitation_create(created_by=admin, **{"role": "member", **options})
+        return invitation, f"/accounts/invitation/{token}"
+
+    return make
+
+
+def press_sign_up(client, path: str) -> None:
+    """The invitation page's "Sign up with" button: its form posts, then single sign-on starts."""
+    page = client.get(path).content.decode()
+    assert f"Sign up with {LABEL}" in page and f'action="{path}/sso"' in page
+    pressed = client.post(f"{path}/sso")
+    assert pressed.status_code == 302 and pressed["Location"] == "/oidc/authenticate/"
+
+
+def sign_up_with_the_provider(client, path: str, username: str):
+    press_sign_up(client, path)
+    return client.get(start_and_return(client, username))
+
+
+@pytest.mark.django_db
+def test_an_invitee_outside_the_allowed_domains_gets_an_account_with_the_invitations_role(client, sso_on, invite, django_user_model):
+    invitation, path = invite(role="admin", allowed_email_domains="elsewhere.example")
+
+    answer = sign_up_with_the_provider(client, path, "eve")
+
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    eve = django_user_model.objects.get(email="eve@elsewhere.example")
+    dashboard = client.get("/")
+    assert dashboard.context["user"] == eve and "Welcome, eve@elsewhere.example" in dashboard.content.decode()
+    assert eve.is_staff and not eve.has_usable_password()
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.used_by) == ("used", eve)
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED, user=eve).count() == 1
+    assert sso.SSO_INVITATION_SESSION_KEY not in client.session  # one sign-up per press
+
+
+@pytest.mark.django_db
+def test_the_sign_up_button_is_only_there_with_single_sign_on_and_posts_with_csrf(client, invite, settings):
+    _, path = invite()
+    assert "Sign up with" not in client.get(path).content.decode()
+    assert client.post(f"{path}/sso").status_code == 404  # single sign-on is off
+    settings.SSO_ENABLED = True
+    assert client.get(f"{path}/sso").status_code == 405
+    strict = public_client(enforce_csrf_checks=True)
+    assert strict.post(f"{path}/sso").status_code == 403
+    assert sso.SSO_INVITATION_SESSION_KEY not in strict.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status, change", [
+    ("used", {"used_at": timezone.now}),
+    ("expired", {"expires_at": lambda: timezone.now() - timedelta(seconds=1)}),
+    ("revoked", {"revoked_at": timezone.now}),
+])
+def test_an_invitation_that_is_no_longer_open_starts_nothing(client, sso_on, invite, status, change):
+    invitation, path = invite()
+    Invitation.objects.filter(pk=invitation.pk).update(**{field: value() for field, value in change.items()})
+
+    pressed = client.post(f"{path}/sso")
+
+    assert pressed.status_code == 410 and status in pressed.content.decode()
+    assert sso.SSO_INVITATION_SESSION_KEY not in client.session
+    assert client.post("/accounts/invitation/smgi_made-up/sso").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change, reason", [
+    ({"used_at": timezone.now}, "The invitation you signed up with has been used already"),
+    ({"expires_at": lambda: timezone.now() - timedelta(seconds=1)}, "The invitation you signed up with has expired"),
+    ({"revoked_at": timezone.now}, "The invitation you signed up with was withdrawn"),
+])
+def test_an_invitation_used_expired_or_revoked_while_at_the_provider_is_refused(client, sso_on, invite, django_user_model, change, reason):
+    invitation, path = invite()
+    press_sign_up(client, path)
+    callback = start_and_return(client, "eve")
+    Invitation.objects.filter(pk=invitation.pk).update(**{field: value() for field, value in change.items()})
+
+    answer = client.get(callback)
+
+    assert answer.status_code == 403 and reason in answer.content.decode()
+    assert not django_user_model.objects.filter(email="eve@elsewhere.example").exists()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).exists()
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_an_invitation_for_other_email_domains_is_refused_and_stays_open(client, sso_on, invite, django_user_model):
+    invitation, path = invite(allowed_email_domains="partner.example")
+
+    answer = sign_up_with_the_provider(client, path, "eve")
+
+    assert answer.status_code == 403
+    assert ("This invitation is for addresses at partner.example. Team SSO signed you in as eve@elsewhere.example, "
+            "so no account was created.") in unescape(answer.content.decode())
+    assert not django_user_model.objects.filter(email="eve@elsewhere.example").exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "open"
+    # The session forgot the invitation: signing in again (the sign-in page's button) is refused.
+    again = client.get(start_and_return(client, "eve"))
+    assert again.status_code == 403 and "No gateway account has the email address eve@elsewhere.example" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_without_pressing_the_invitations_button_the_invitee_is_refused(client, sso_on, invite, django_user_model):
+    invitation, path = invite()
+    assert client.get(path).status_code == 200  # opening the link is not enough
+
+    answer = client.get(start_and_return(client, "eve"))
+
+    assert answer.status_code == 403 and "Ask an admin to invite you" in answer.content.decode()
+    assert not django_user_model.objects.filter(email="eve@elsewhere.example").exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "open"
+
+
+@pytest.mark.django_db
+def test_an_existing_account_just_signs_in_and_the_invitation_stays_open(client, sso_on, invite, django_user_model):
+    robin = django_user_model.objects.create_user(username="robin", email="robin@partner.example", password="x" * 20)
+    invitation, path = invite(role="admin")
+
+    answer = sign_up_with_the_provider(client, path, "robin")
+
+    dashboard = client.get("/")
+    assert answer.status_code == 302 and dashboard.context["user"] == robin and "Welcome" not in dashboard.content.decode()
+    robin.refresh_from_db()
+    assert not robin.is_staff and django_user_model.objects.count() == 2  # robin and the admin
+    invitation.refresh_from_db()
+    assert invitation.status == "open"
+
+
+@pytest.mark.django_db
+def test_two_people_signing_up_with_one_invitation_make_one_account(sso_on, invite, django_user_model):
+    _, path = invite()
+    first, second = public_client(), public_client()
+    press_sign_up(first, path)
+    press_sign_up(second, path)  # both pressed while it was open
+    first_callback = start_and_return(first, "eve")
+    second_callback = start_and_return(second, "robin")
+
+    assert first.get(first_callback).status_code == 302
+    refused = second.get(second_callback)
+
+    assert refused.status_code == 403 and "has been used already" in refused.content.decode()
+    assert list(django_user_model.objects.exclude(username="root").values_list("email", flat=True)) == ["eve@elsewhere.example"]
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).count() == 1
