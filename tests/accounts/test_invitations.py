@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Invitation
 from accounts.roles import TEAM_ADMINS_GROUP
 from accounts.services import invitation_create, token_digest
+from mcpgateway.audit.models import AuditEvent
 from tests.conftest import public_client
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,7 @@ def test_accepting_makes_the_account_signs_in_and_uses_the_invitation_up(invitat
     assert not person.is_staff and not person.must_change_password
     row.refresh_from_db()
     assert row.used_by == person and row.used_at is not None
+    assert list(AuditEvent.objects.filter(kind=AuditEvent.Kind.INVITATION_ACCEPTED).values_list("user", flat=True)) == [person.pk]
     dashboard = client.get("/")
     assert dashboard.status_code == 200 and "Welcome, sam" in text(dashboard)
 
