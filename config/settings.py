@@ -380,12 +380,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Invitation and password reset links carry their token in the path (mcpgateway.core.access_log).
+    "filters": {"request_without_secrets": {"()": "mcpgateway.core.access_log.RequestLogWithoutSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "mcpgateway": {"level": LOG_LEVEL},
         "accounts": {"level": LOG_LEVEL},
         "celery": {"level": "INFO"},
+        "django.request": {"filters": ["request_without_secrets"]},
         # httpx logs full URLs at INFO; they can carry authorization codes.
         "httpx": {"level": "WARNING"},
         # Not "uvicorn.access": naming it here would replace uvicorn's handlers when Django applies

@@ -1,4 +1,5 @@
-"""uvicorn's access log without query strings (config/asgi.py puts this filter on its logger).
+"""uvicorn's access log without query strings (config/asgi.py puts this filter on its logger), and
+Django's request log ("Bad Request: <path>") without the secrets some paths carry (LOGGING).
 
 The rule is "never a query string", not "not for these paths": on this gateway query strings carry
 Spotify authorization codes (/spotify/callback), PKCE challenges and state (/oauth/authorize), and
@@ -33,4 +34,15 @@ class AccessLogWithoutQueryString(logging.Filter):
             # Not the shape we know (another uvicorn version): keep the line, lose everything after "?"
             # or after a path that may hold a secret.
             record.msg, record.args = re.split(r"\?|/accounts/(?:invitation|reset)/", record.getMessage(), maxsplit=1)[0], ()
+        return True
+
+
+class RequestLogWithoutSecrets(logging.Filter):
+    """django.request logs a refused or failed request as "<reason>: <path>" (args: the path); an
+    invitation or password reset link would put its token in the log. Not the query string: Django
+    logs request.path, which has none."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(without_secrets(arg) if isinstance(arg, str) and arg.startswith("/") else arg for arg in record.args)
         return True

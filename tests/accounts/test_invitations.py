@@ -194,3 +194,14 @@ def test_the_team_admins_group_holds_the_gateways_admin_permissions():
                      ("accounts", "view_user"), ("accounts", "change_user")]:
         assert expected in codenames
     assert ("accounts", "delete_user") not in codenames and ("auth", "change_group") not in codenames
+
+
+def test_a_refused_sign_up_is_logged_without_the_invitations_token(invitation, caplog):
+    """Django logs a 400 as "Bad Request: <path>"; the path of an invitation holds its token."""
+    _, path = invitation
+    token = path.rsplit("/", 1)[1]
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert sign_up(public_client(), path, password="short").status_code == 400
+    logged = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert logged == ["Bad Request: /accounts/invitation/…"], logged
+    assert token not in caplog.text
