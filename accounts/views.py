@@ -24,6 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from mcpgateway.core.rate_limits import over_limit
+
 from .forms import SignUpForm
 from .selectors import invitation_by_token, invitation_used_by
 from .services import InvitationUnusable, UsernameTaken, user_password_chosen, user_sign_up
@@ -225,6 +227,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             "advice": "This gateway does not take open sign-ups: ask an admin of your team for an invitation link.",
         }, status=404)
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and over_limit(request, group="sign-up", per_hour=settings.SIGN_UP_LIMIT_PER_HOUR):
+        form.add_error(None, "Too many accounts were created from your address in the last hour; try again later.")
+        return _too_many(render(request, "registration/signup.html", {"form": form}, status=429))
     if request.method == "POST" and form.is_valid():
         try:
             user = user_sign_up(username=form.cleaned_data["username"], email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
@@ -233,6 +238,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             return _signed_up(request, user)
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _too_many(response: HttpResponse) -> HttpResponse:
+    response["Retry-After"] = "3600"  # the limits count per clock hour (django-ratelimit)
+    return response
 
 
 # --- passwords ----------------------------------------------------------------------------------
@@ -252,7 +262,20 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
+    def post(self, request, *args, **kwargs):
+        if over_limit(request, group="password-reset", per_hour=settings.PASSWORD_RESET_LIMIT_PER_HOUR):
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, "Too many password reset requests from your address in the last hour; try again later.")
+            return _too_many(self.render_to_response(self.get_context_data(form=form), status=429))
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        if over_limit(self.request, group="password-reset-mail", per_hour=settings.PASSWORD_RESET_LIMIT_PER_HOUR, key=lambda group, request: email):
+            # The same answer as a mail sent, or the page would tell who has an account; no mail
+            # goes out, so nobody's inbox can be flooded from many addresses either.
+            return HttpResponseRedirect(self.get_success_url())
         self.extra_email_context = {"public_base_url": settings.PUBLIC_BASE_URL}
         return super().form_valid(form)
 

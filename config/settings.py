@@ -349,6 +349,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Anyone who reaches the gateway may create a (member) account at /accounts/signup. Off by default:
 # people join by an admin's invitation link (README, "Onboarding the team").
 OPEN_SIGNUP = env_bool("OPEN_SIGNUP", False)
+# Requests per hour (mcpgateway.core.rate_limits, per client address): password reset requests (and
+# reset mails to any one email address, whatever the sender), and open sign-ups.
+PASSWORD_RESET_LIMIT_PER_HOUR = env_int("PASSWORD_RESET_LIMIT_PER_HOUR", 5)
+SIGN_UP_LIMIT_PER_HOUR = env_int("SIGN_UP_LIMIT_PER_HOUR", 10)
 # Password reset mails. EMAIL_URL (smtp://user:password@host:587/?tls=True, parsed by dj-email-url)
 # or the separate EMAIL_HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS; neither set: mails are printed
 # to the console (the web process's output), which suits one machine. Django 6.1's MAILERS form.

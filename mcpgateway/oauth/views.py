@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -41,7 +40,7 @@ from oauth2_provider.views.dynamic_client_registration import (
 )
 from oauthlib.oauth2.rfc6749 import errors
 
-from mcpgateway.core.client_address import client_address
+from mcpgateway.core.rate_limits import over_limit
 from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, MCP_SCOPES
 from mcpgateway.core.storable_text import text_problem
 from mcpgateway.spotify.models import SpotifyGrant
@@ -368,15 +367,7 @@ class GatewayRegistrationView(RegistrationMetadataMixin, DynamicClientRegistrati
     the gateway serves."""
 
     def post(self, request, *args, **kwargs):
-        limit = settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR
-        key = f"mcpgateway:oauth:dcr:{client_address(request)}"
-        cache.add(key, 0, 3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, 3600)
-            count = 1
-        if count > limit:
+        if over_limit(request, group="oauth-registration", per_hour=settings.OAUTH_DCR_RATE_LIMIT_PER_HOUR):
             response = JsonResponse(
                 {"error": "too_many_requests", "error_description": "Too many client registrations; try again later."},
                 status=429,
