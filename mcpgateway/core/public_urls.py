@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponseRedirect
 
-# Endpoints that machines call (health probes, OAuth token and registration calls, metadata,
-# static files) answer on any allowed host; only pages a browser shows are moved.
+# Endpoints that machines call (health probes, OAuth token and registration calls, metadata, the
+# REST API, static files) answer on any allowed host; only pages a browser shows are moved.
 MACHINE_PATH_PREFIXES = ("/healthz", "/.well-known/", "/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/register",
-                         "/static/", "/mcp")
+                         "/static/", "/mcp", "/api/")
 
 
 def public_url(path: str = "/") -> str:

@@ -27,9 +27,13 @@ def test_the_oauth_authorize_page_is_moved_too_so_its_sign_in_cookie_comes_back(
     assert response.status_code == 302 and response["Location"] == f"{public}/oauth/authorize?client_id=x&state=s"
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/.well-known/oauth-authorization-server"])
+@pytest.mark.parametrize("path", ["/healthz", "/.well-known/oauth-authorization-server", "/mcp/server-card", "/api/openapi.json"])
 def test_machine_endpoints_answer_on_any_allowed_host(public, path):
     assert Client(HTTP_HOST="127.0.0.1:8000").get(path).status_code in (200, 503)
+
+
+def test_a_script_calling_the_rest_api_on_another_host_is_answered_not_moved(public):
+    assert Client(HTTP_HOST="127.0.0.1:8000").get("/api/me").status_code == 401
 
 
 def test_the_dashboard_shows_the_public_mcp_url_whatever_the_host_header(public, django_user_model):
