@@ -267,6 +267,10 @@ GATEWAY_PORT = env_int("PORT", 8000)
 WEB_WORKERS = env_int("WEB_WORKERS", 1)
 CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
 
+# How many hosts (machines) serve this deployment: more than one needs PostgreSQL and Redis shared
+# by all (system check gateway.E005/E006; the gateway cannot see the other hosts itself).
+DEPLOYMENT_HOSTS = env_int("DEPLOYMENT_HOSTS", 1)
+
 # --- Client addresses and proxies -------------------------------------------------------------
 # Proxies whose forwarded headers are believed (addresses or CIDRs, comma separated). Default: none,
 # so a client cannot choose the address that the DCR rate limit and the sign-in lockout count.

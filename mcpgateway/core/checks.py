@@ -1,4 +1,5 @@
-"""System checks for settings the gateway cannot run without (secrets, trusted proxies).
+"""System checks for settings the gateway cannot run without (secrets, trusted proxies, shared state
+when several hosts serve one deployment).
 
 Django runs them before `migrate`, `run_gateway`, `check` and every other management command, so
 `./dev run` stops with a message that names the variable instead of failing later (a Spotify
@@ -81,4 +82,29 @@ def check_trusted_proxies(app_configs=None, **kwargs) -> list[Error]:
                     id="gateway.E004",
                 )
             )
+    return errors
+
+
+@register()
+def check_shared_state(app_configs=None, **kwargs) -> list[Error]:
+    """Several hosts need everything shared in PostgreSQL and Redis: without REDIS_URL the revocation
+    epoch is a file, and the cache, broker and channel layer live on one machine, so a revocation
+    on one host would not reach another's caches. The gateway cannot see other hosts: the operator
+    says how many serve this deployment (DEPLOYMENT_HOSTS)."""
+    if settings.DEPLOYMENT_HOSTS <= 1:
+        return []
+    errors: list[Error] = []
+    if not settings.REDIS_URL:
+        errors.append(Error(
+            f"DEPLOYMENT_HOSTS is {settings.DEPLOYMENT_HOSTS} but REDIS_URL is not set: revocations, the cache, the Celery "
+            "broker and live updates would stay on each host.",
+            hint="Set REDIS_URL to the Redis every host shares (docs/deployment.md, 'More than one host').",
+            id="gateway.E005",
+        ))
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        errors.append(Error(
+            f"DEPLOYMENT_HOSTS is {settings.DEPLOYMENT_HOSTS} but the database is SQLite, a file on one machine.",
+            hint="Set DATABASE_URL to the PostgreSQL every host shares.",
+            id="gateway.E006",
+        ))
     return errors

@@ -15,45 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-
-def uvicorn_command(*, host: str, port: int, workers: int) -> list[str]:
-    """The web server's command line. Forwarded headers (X-Forwarded-For, -Proto) are believed only
-    from TRUSTED_PROXIES: uvicorn's default believes them from any loopback peer, which would let a
-    client on this machine, or anything relaying for one, choose the address that the DCR rate limit
-    and the sign-in lockout count (mcpgateway.core.client_address)."""
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-               "--workers", str(workers), "--lifespan", "on", "--no-server-header"]
-    if settings.TRUSTED_PROXIES:
-        return command + ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
-    return command + ["--no-proxy-headers"]
-
-
-def gateway_processes(*, host: str, port: int, web_workers: int, celery_concurrency: int, no_emulator: bool) -> list[tuple[str, list[str]]]:
-    """The processes to start, by name: the emulator only without Spotify credentials."""
-    python = sys.executable
-    processes: list[tuple[str, list[str]]] = []
-    if settings.SPOTIFY_USE_EMULATOR and not no_emulator:
-        emulator = urlsplit(settings.SPOTIFY_EMULATOR_URL)
-        processes.append(
-            (
-                "spotify-emulator",
-                [
-                    python, "-m", "mcpgateway.spotify_emulator",
-                    "--host", emulator.hostname or "127.0.0.1", "--port", str(emulator.port or 8001),
-                    "--state", str(settings.VAR_DIR / "spotify-emulator.json"),
-                    "--client-id", settings.SPOTIFY_CLIENT_ID,
-                    "--redirect-uri", settings.SPOTIFY_REDIRECT_URI,
-                ],
-            )
-        )
-    processes += [
-        ("celery-worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                           "--pool", "threads", "--concurrency", str(celery_concurrency), "--without-gossip", "--without-mingle"]),
-        ("celery-beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                         "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
-        ("web", uvicorn_command(host=host, port=port, workers=web_workers)),
-    ]
-    return processes
+from mcpgateway.management.process_roles import gateway_processes
 
 
 class Command(BaseCommand):

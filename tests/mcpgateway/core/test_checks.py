@@ -4,6 +4,7 @@ variable, never its value."""
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
+from django.db import connection
 from django.core.management.base import SystemCheckError
 
 # Django's model checks open a database connection (they ask it about field support).
@@ -45,3 +46,18 @@ def test_well_formed_secrets_pass(settings):
 def test_a_malformed_trusted_proxy_is_named(settings):
     settings.TRUSTED_PROXIES = ["10.0.0.5", "proxy.internal"]
     assert "TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in run_check()
+
+
+def test_several_hosts_need_shared_postgresql_and_redis(settings):
+    settings.DEPLOYMENT_HOSTS = 2
+    settings.REDIS_URL = None
+    problems = run_check()
+    assert "gateway.E005" in problems and "REDIS_URL is not set" in problems
+    # The database this run uses: SQLite is refused for several hosts, PostgreSQL is not.
+    assert ("gateway.E006" in problems) == (connection.vendor == "sqlite")
+
+
+def test_one_host_needs_neither(settings):
+    settings.DEPLOYMENT_HOSTS = 1
+    settings.REDIS_URL = None
+    call_command("check")

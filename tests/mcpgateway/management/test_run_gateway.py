@@ -10,7 +10,7 @@ import httpx
 import pytest
 from django.core.cache import cache
 
-from mcpgateway.management.commands.run_gateway import uvicorn_command
+from mcpgateway.management.process_roles import web_command
 from tests.mcpgateway.oauth.conftest import REDIRECT_URI
 from tests.support.processes import GatewayProcesses, free_port
 
@@ -26,7 +26,7 @@ def web_server(settings):
     def start(*, TRUSTED_PROXIES: str = "", **env: str) -> str:
         settings.TRUSTED_PROXIES = [entry for entry in TRUSTED_PROXIES.split(",") if entry]
         port = free_port()
-        command = uvicorn_command(host="127.0.0.1", port=port, workers=1)
+        command = web_command(host="127.0.0.1", port=port, workers=1)
         return processes.start(port, command=command, TRUSTED_PROXIES=TRUSTED_PROXIES, **env)
 
     cache.clear()  # the workers share this cache: no registration counted by an earlier test
@@ -40,7 +40,7 @@ def register(base: str, forwarded_for: str) -> int:
 
 
 def test_without_trusted_proxies_a_forwarded_address_does_not_reset_the_registration_limit(web_server):
-    assert "--no-proxy-headers" in uvicorn_command(host="127.0.0.1", port=8000, workers=1)
+    assert "--no-proxy-headers" in web_command(host="127.0.0.1", port=8000, workers=1)
     base = web_server.start(OAUTH_DCR_RATE_LIMIT_PER_HOUR="3")
 
     statuses = [register(base, f"198.51.100.{n}") for n in range(30)]
@@ -50,7 +50,7 @@ def test_without_trusted_proxies_a_forwarded_address_does_not_reset_the_registra
 
 def test_behind_a_trusted_proxy_the_forwarded_client_address_is_the_one_counted(web_server):
     base = web_server.start(TRUSTED_PROXIES="127.0.0.1", OAUTH_DCR_RATE_LIMIT_PER_HOUR="2")
-    command = uvicorn_command(host="127.0.0.1", port=8000, workers=1)
+    command = web_command(host="127.0.0.1", port=8000, workers=1)
     assert command[-3:] == ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
 
     assert [register(base, "203.0.113.7") for _ in range(3)] == [201, 201, 429]

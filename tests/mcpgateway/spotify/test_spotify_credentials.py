@@ -22,7 +22,7 @@ REPORT = """
 import django, json
 django.setup()
 from django.conf import settings
-from mcpgateway.management.commands.run_gateway import gateway_processes
+from mcpgateway.management.process_roles import gateway_processes
 print(json.dumps({
     "use_emulator": settings.SPOTIFY_USE_EMULATOR, "accounts": settings.SPOTIFY_ACCOUNTS_URL, "api": settings.SPOTIFY_API_URL,
     "processes": gateway_processes(host="127.0.0.1", port=8000, web_workers=1, celery_concurrency=1, no_emulator=False),
