@@ -231,6 +231,9 @@ SPOTIFY_CONNECT_STATE_TTL_SECONDS = env_int("SPOTIFY_CONNECT_STATE_TTL_SECONDS",
 # dashboard; a sixth only meets Spotify's error. The gateway refuses new connections beyond this
 # many instead, saying whom to ask. Raise it once Spotify grants extended quota; 0: no limit.
 SPOTIFY_APP_USER_LIMIT = env_int("SPOTIFY_APP_USER_LIMIT", 5)
+# Spotify ends a connection six months after consent: this many days before, the person is warned
+# (dashboard banner, one email) so they reconnect before their assistants stop; 0: no warning.
+SPOTIFY_GRANT_EXPIRY_WARNING_DAYS = env_int("SPOTIFY_GRANT_EXPIRY_WARNING_DAYS", 7)
 
 # Fernet keys (urlsafe base64, 32 bytes), comma separated, newest first. Tokens are written with
 # the first and read with any, so a key is rotated by prepending a new one and running

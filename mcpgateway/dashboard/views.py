@@ -1,6 +1,7 @@
 """The dashboard: a person's Spotify connection, MCP clients and tokens, and the actions on them.
 Thin views over the services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +38,7 @@ def dashboard(request):
             "scopes": sorted(grant.scope_set) if grant else [],
             "missing_scopes": missing_scopes,
             "connection_ends_at": grant.consented_at + REFRESH_TOKEN_LIFETIME if grant else None,
+            "connection_ending_soon": grant is not None and grant.ends_within(settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS),
             "authorizations": authorizations,
             "tokens": tokens,
             "clients_page": clients_page,

@@ -5,13 +5,27 @@ from django.contrib import admin, messages
 
 from mcpgateway.audit.admin_logging import AuditedAdminMixin, log_admin_action
 from mcpgateway.spotify.models import SpotifyGrant
+from mcpgateway.spotify.selectors import ending_soon_q
 from mcpgateway.spotify.services import GrantNeedsReconnect, GrantRefreshFailed, grant_disconnect, grant_refresh
+
+
+class EndingSoonFilter(admin.SimpleListFilter):
+    """Active grants within SPOTIFY_GRANT_EXPIRY_WARNING_DAYS of Spotify's six months."""
+
+    title = "connection ends"
+    parameter_name = "ends"
+
+    def lookups(self, request, model_admin):
+        return (("soon", "Soon (people are warned)"),)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(ending_soon_q()) if self.value() == "soon" else queryset
 
 
 @admin.register(SpotifyGrant)
 class SpotifyGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "display_name", "status", "last_refreshed_at", "access_token_expires_at", "product", "last_error")
-    list_filter = ("status", ("user", admin.RelatedOnlyFieldListFilter), "product")
+    list_filter = ("status", EndingSoonFilter, ("user", admin.RelatedOnlyFieldListFilter), "product")
     search_fields = ("user__username", "user__email", "spotify_user_id", "display_name")
     list_select_related = ("user",)
     ordering = ("user__username",)
@@ -19,7 +33,8 @@ class SpotifyGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     fields = (
         "user", "spotify_user_id", "display_name", "product", "status", "scopes",
         "access_token_expires_at", "consented_at", "last_refreshed_at", "last_error", "last_error_at",
-        "refresh_failures", "next_refresh_attempt_at", "created_at", "updated_at",
+        "refresh_failures", "next_refresh_attempt_at", "expiry_notice_sent_at", "reconnect_notice_sent_at",
+        "created_at", "updated_at",
     )
     readonly_fields = fields
     actions = ("refresh_now", "disconnect")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from mcpgateway.core.crypto import EncryptedTokenField
+
+# Spotify ends refresh tokens six months after the original consent, whatever the rotations.
+REFRESH_TOKEN_LIFETIME = timedelta(days=182)
 
 
 class SpotifyGrant(models.Model):
@@ -36,6 +41,10 @@ class SpotifyGrant(models.Model):
     refresh_failures = models.PositiveIntegerField(default=0)
     # Set after a failure (backoff, Retry-After): the beat leaves the grant alone until then.
     next_refresh_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the person was mailed that this connection ends soon / stopped working (one mail per
+    # event, mcpgateway.spotify.notices); a new connection clears both.
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reconnect_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Single-flight refresh across processes: whoever takes the lease talks to Spotify; everyone
     # else waits for refresh_generation to move (it moves once per finished refresh attempt, and on
@@ -54,6 +63,16 @@ class SpotifyGrant(models.Model):
     def __str__(self) -> str:
         who = self.display_name or self.spotify_user_id or "?"
         return f"{self.user} → Spotify {who} ({self.get_status_display()})"
+
+    @property
+    def connection_ends_at(self):
+        """When Spotify stops refreshing this grant: six months after the person's consent."""
+        return self.consented_at + REFRESH_TOKEN_LIFETIME
+
+    def ends_within(self, days: int, *, now=None) -> bool:
+        """Active and ending (connection_ends_at) within `days` days from now (0: never warned)."""
+        now = now or timezone.now()
+        return self.status == self.Status.ACTIVE and days > 0 and self.connection_ends_at <= now + timedelta(days=days)
 
     @property
     def scope_set(self) -> frozenset[str]:

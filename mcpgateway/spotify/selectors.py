@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from mcpgateway.core.revocation import EpochCache
-from mcpgateway.spotify.models import SpotifyGrant
+from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 
 
 def grant_for_user(*, user) -> SpotifyGrant | None:
@@ -32,16 +33,31 @@ class SpotifyAppUsage:
     connected: int  # people whose grant holds a place (grant_holds_a_place)
     needs_reconnect: int
     limit: int
+    ending_soon: int = 0  # active, within SPOTIFY_GRANT_EXPIRY_WARNING_DAYS of Spotify's six months
 
     @property
     def is_full(self) -> bool:
         return self.limit > 0 and self.connected >= self.limit
 
 
+def ending_soon_q(*, now: datetime | None = None) -> Q:
+    """Active grants within SPOTIFY_GRANT_EXPIRY_WARNING_DAYS of Spotify's six months (none if 0)."""
+    days = settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS
+    if days <= 0:
+        return Q(pk__in=[])
+    cutoff = (now or timezone.now()) - REFRESH_TOKEN_LIFETIME + timedelta(days=days)
+    return Q(status=SpotifyGrant.Status.ACTIVE, consented_at__lte=cutoff)
+
+
+def grants_ending_soon(*, now: datetime | None = None):
+    return SpotifyGrant.objects.filter(ending_soon_q(now=now))
+
+
 def spotify_app_usage() -> SpotifyAppUsage:
     counts = SpotifyGrant.objects.aggregate(
         connected=Count("pk", filter=~Q(status=SpotifyGrant.Status.DISCONNECTED)),
         needs_reconnect=Count("pk", filter=Q(status=SpotifyGrant.Status.NEEDS_RECONNECT)),
+        ending_soon=Count("pk", filter=ending_soon_q()),
     )
     return SpotifyAppUsage(
         client_id=settings.SPOTIFY_CLIENT_ID,
@@ -49,6 +65,7 @@ def spotify_app_usage() -> SpotifyAppUsage:
         connected=counts["connected"],
         needs_reconnect=counts["needs_reconnect"],
         limit=max(settings.SPOTIFY_APP_USER_LIMIT, 0),
+        ending_soon=counts["ending_soon"],
     )
 
 

@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
 from mcpgateway.core.revocation import bump_revocation_epoch
-from mcpgateway.spotify.models import SpotifyGrant
+from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 
 from . import accounts, webapi
+from .notices import grant_notices_send
 from .selectors import connect_refusal, grant_for_user, grants_due_for_refresh
 from .transport import SpotifyError, SpotifyGrantRevoked, SpotifyRateLimited, SpotifyUnavailable
 
@@ -38,8 +39,6 @@ MAX_PENDING_CONNECTS = 5
 # leader never loses its lease; short enough that a crashed leader blocks the grant only briefly.
 REFRESH_LEASE_SECONDS = 90
 REFRESH_WAIT_POLL_SECONDS = 0.05
-# Spotify ends refresh tokens six months after the original consent.
-REFRESH_TOKEN_LIFETIME = timedelta(days=182)
 
 
 class ConnectError(Exception):
@@ -148,6 +147,8 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         grant.last_error_at = None
         grant.refresh_failures = 0
         grant.next_refresh_attempt_at = None
+        grant.expiry_notice_sent_at = None  # a new consent: new six months, new notices
+        grant.reconnect_notice_sent_at = None
         grant.refresh_generation = F("refresh_generation") + 1
         grant.refresh_lease = ""
         grant.refresh_lease_expires_at = None
@@ -157,18 +158,22 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
     return grant
 
 
+def _tokens_dropped(status: str) -> dict:
+    """The UPDATE that ends a grant's use: `status`, no tokens, any refresh in flight cut off."""
+    return {
+        "status": status,
+        "access_token": None,
+        "refresh_token": None,
+        "refresh_generation": F("refresh_generation") + 1,
+        "refresh_lease": "",
+        "refresh_lease_expires_at": None,
+        "updated_at": timezone.now(),
+    }
+
+
 def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
     """Forget the tokens. Spotify has no revoke endpoint: the person removes the app at Spotify."""
-    SpotifyGrant.objects.filter(pk=grant.pk).update(
-        status=SpotifyGrant.Status.DISCONNECTED,
-        access_token=None,
-        refresh_token=None,
-        access_token_expires_at=None,
-        refresh_generation=F("refresh_generation") + 1,
-        refresh_lease="",
-        refresh_lease_expires_at=None,
-        updated_at=timezone.now(),
-    )
+    SpotifyGrant.objects.filter(pk=grant.pk).update(**_tokens_dropped(SpotifyGrant.Status.DISCONNECTED), access_token_expires_at=None)
     _bump_after_commit()
     grant.refresh_from_db()
     logger.info("Spotify grant %s of user %s disconnected", grant.pk, grant.user_id)
@@ -351,6 +356,8 @@ class RefreshSweepReport:
     skipped: int = 0
     failed: int = 0
     needs_reconnect: int = 0
+    ended: int = 0  # past six months after consent, flagged without asking Spotify
+    notices_sent: int = 0
     seconds: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -361,17 +368,47 @@ class RefreshSweepReport:
         )
 
 
+GRANT_ENDED_MESSAGE = "Spotify ends a connection six months after you allowed it, and this one's six months are over"
+
+
+def grants_flag_ended(*, now=None) -> int:
+    """Flag every active grant past Spotify's six months (consented_at + REFRESH_TOKEN_LIFETIME) as
+    needing a reconnect, before anyone meets it at a tool call: Spotify refuses its refresh token.
+    The number flagged."""
+    now = now or timezone.now()
+    flagged = SpotifyGrant.objects.filter(status=SpotifyGrant.Status.ACTIVE, consented_at__lte=now - REFRESH_TOKEN_LIFETIME).update(
+        **_tokens_dropped(SpotifyGrant.Status.NEEDS_RECONNECT), last_error=GRANT_ENDED_MESSAGE, last_error_at=now, next_refresh_attempt_at=None,
+    )
+    if flagged:
+        _bump_after_commit()
+        logger.info("Refresh sweep: %d grants reached Spotify's six months and need reconnect", flagged)
+    return flagged
+
+
 def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: int | None = None, progress_every: float = 5.0) -> RefreshSweepReport:
-    """Refresh every active grant whose token expires within the margin, `concurrency` at a time."""
+    """The beat's sweep: flag grants past Spotify's six months, refresh every active grant whose
+    token expires within the margin (`concurrency` at a time), then mail the people whose grant
+    ends soon or stopped working (once per event: mcpgateway.spotify.notices).
+
+    Every active grant is refreshed here about once per access-token lifetime (an hour) whether
+    or not anyone uses it, so a grant that died at Spotify (invalid_grant: the app removed from
+    the person's account, a token used elsewhere) is found within the hour, ahead of use."""
+    report = RefreshSweepReport(ended=grants_flag_ended())
+    _refresh_due(report, margin_seconds=margin_seconds, concurrency=concurrency, progress_every=progress_every)
+    report.notices_sent = grant_notices_send()
+    return report
+
+
+def _refresh_due(report: RefreshSweepReport, *, margin_seconds: int | None, concurrency: int | None, progress_every: float) -> None:
     margin = settings.SPOTIFY_REFRESH_MARGIN_SECONDS if margin_seconds is None else margin_seconds
     workers = max(1, concurrency or settings.SPOTIFY_REFRESH_CONCURRENCY)
     now = timezone.now()
     due = grants_due_for_refresh(now=now, expiring_before=now + timedelta(seconds=margin))
-    report = RefreshSweepReport(due=len(due))
+    report.due = len(due)
     started = time.monotonic()
     if not due:
         logger.info("Refresh sweep: no grant expires within %ss", margin)
-        return report
+        return
     logger.info("Refresh sweep: %d grants expire within %ss; refreshing %d at a time", len(due), margin, workers)
 
     work: queue.SimpleQueue = queue.SimpleQueue()
@@ -421,4 +458,3 @@ def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: i
     logger.info("Refresh sweep: %s", report.summary())
     for message, count in sorted(report.errors.items(), key=lambda kv: -kv[1])[:5]:
         logger.info("Refresh sweep: %d × %s", count, message)
-    return report

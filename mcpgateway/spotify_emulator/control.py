@@ -90,6 +90,12 @@ async def grants(request: Request) -> Response:
     return JSONResponse({"grants": out}, status_code=201)
 
 
+async def grant_revoke(request: Request) -> Response:
+    if not _st(request).revoke_grant(request.path_params["grant_id"]):
+        return JSONResponse({"error": "unknown grant"}, status_code=404)
+    return JSONResponse({"revoked": request.path_params["grant_id"]})
+
+
 async def clock(request: Request) -> Response:
     st = _st(request)
     if request.method == "POST":
@@ -119,6 +125,7 @@ def routes() -> list[Route]:
         Route("/stats", stats, methods=["GET", "DELETE"]),
         Route("/clients", clients, methods=["GET", "POST"]),
         Route("/grants", grants, methods=["POST"]),
+        Route("/grants/{grant_id}", grant_revoke, methods=["DELETE"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/users", users, methods=["GET"]),
         Route("/users/{user_id}/state", user_state, methods=["GET"]),

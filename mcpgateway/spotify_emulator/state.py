@@ -405,6 +405,21 @@ class EmulatorState:
         self.dirty = True
         return out
 
+    def revoke_grant(self, gid: str) -> bool:
+        """The person removed the app from their Spotify account: every token of the grant dies
+        (its refresh tokens then answer invalid_grant). False for an unknown grant."""
+        if gid not in self.data["grants"]:
+            return False
+        for rt, owner in list(self.data["refresh_tokens"].items()):
+            if owner == gid:
+                del self.data["refresh_tokens"][rt]
+                self.data["revoked_refresh_tokens"][rt] = gid
+        for at, info in list(self.data["access_tokens"].items()):
+            if info["grant_id"] == gid:
+                del self.data["access_tokens"][at]
+        self.dirty = True
+        return True
+
     def lookup_access_token(self, token: str) -> tuple[dict | None, str | None]:
         info = self.data["access_tokens"].get(token)
         if info is None:

@@ -93,6 +93,10 @@ class EmulatorControl:
                 "scopes": scopes if isinstance(scopes, str) else list(scopes)}
         return self._call("POST", "/grants", body)["grants"]
 
+    def revoke_grant(self, grant_id: str) -> dict:
+        """As if the person removed the app at Spotify: the grant's tokens die (invalid_grant)."""
+        return self._call("DELETE", f"/grants/{grant_id}")
+
     def advance_clock(self, seconds: float) -> dict:
         return self._call("POST", "/clock", {"advance_seconds": seconds})
 

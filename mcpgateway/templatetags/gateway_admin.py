@@ -1,6 +1,7 @@
 """Template tags of the admin's own pages (templates/admin/): computed only where they are shown."""
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 
 from mcpgateway.spotify.models import SpotifyGrant
@@ -11,10 +12,13 @@ register = template.Library()
 
 @register.inclusion_tag("admin/_spotify_app_panel.html")
 def spotify_app_panel():
-    """The admin index's panel: the Spotify app in use, its places taken and the failing grants."""
+    """The admin index's panel: the Spotify app in use, its places taken, the failing grants and
+    those Spotify ends soon."""
     grants = reverse("admin:mcpgateway_spotifygrant_changelist")
     return {
         "usage": spotify_app_usage(),
         "needs_reconnect_url": f"{grants}?status__exact={SpotifyGrant.Status.NEEDS_RECONNECT}",
+        "ending_soon_url": f"{grants}?ends=soon",
+        "warning_days": settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS,
         "grants_url": grants,
     }

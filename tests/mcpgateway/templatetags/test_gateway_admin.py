@@ -48,3 +48,26 @@ def test_the_panel_says_full_and_names_the_real_app(admin_client, emulator, pers
     assert "1 of 1" in shown["spotify-app-connected"] and "full" in shown["spotify-app-connected"]
     settings.SPOTIFY_APP_USER_LIMIT = 0
     assert panel(admin_client)["spotify-app-connected"] == "1 (no limit)"
+
+
+def test_the_panel_counts_the_grants_spotify_ends_soon_and_links_them(admin_client, emulator, django_user_model, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME
+
+    settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS = 7
+    grants = [make_grant(emulator, django_user_model.objects.create_user(username=f"p{index}", password="x"))[0] for index in range(3)]
+    ending = timezone.now() - REFRESH_TOKEN_LIFETIME + timedelta(days=3)
+    SpotifyGrant.objects.filter(pk__in=[grants[0].pk, grants[1].pk]).update(consented_at=ending)
+    SpotifyGrant.objects.filter(pk=grants[1].pk).update(status=SpotifyGrant.Status.NEEDS_RECONNECT)  # failing already
+
+    shown = panel(admin_client)
+    assert shown["spotify-app-ending"] == "1 ends within 7 days (Spotify's six months; the person is warned)"
+    link = re.search(r'<a href="([^"]+)">1 ends within', shown["html"]).group(1)
+    listed = admin_client.get(unescape(link)).content.decode()
+    assert re.findall(r'<th class="field-user[^"]*"><a [^>]*>([^<]+)</a>', listed) == ["p0"]
+
+    settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS = 0
+    assert "spotify-app-ending" not in panel(admin_client)
