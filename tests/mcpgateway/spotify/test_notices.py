@@ -2,6 +2,7 @@
 the beat's sweep in services.py): flagged ahead of use, one mail per event with the dashboard's
 link, a banner on the dashboard, and a mail server that fails never breaks the sweep."""
 
+import asyncio
 import logging
 import re
 import socket
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 from mcpgateway.spotify.services import GRANT_ENDED_MESSAGE, GrantNeedsReconnect, grant_refresh, grants_refresh_expiring
-from tests.conftest import authorize_at_emulator, make_grant
+from tests.conftest import authorize_at_emulator, make_grant, make_personal_access_token
+from tests.mcpgateway.mcp.conftest import MODERN, mcp_client
 from tests.support.emulator import refresh_requests
 
 # Threads of the sweep and mails sent after commit need real transactions.
@@ -169,3 +171,22 @@ def test_a_mail_server_that_fails_never_breaks_the_sweep_and_the_mail_is_retried
     settings.MAILERS = locmem
     assert grants_refresh_expiring().notices_sent == 1
     assert mail.outbox[0].to == ["pat@example.com"]
+
+
+async def call_tool(url: str, token: str, name: str):
+    async with mcp_client(f"{url}/mcp", token, mode=MODERN) as client:
+        return await client.call_tool(name, {})
+
+
+def test_a_gateway_worker_that_cached_the_grant_answers_reconnect_with_the_dashboard_once_the_sweep_ends_it(emulator, pat, start_gateway):
+    gateway = start_gateway()
+    grant, _ = make_grant(emulator, pat, spotify_user_id="alice")
+    token = make_personal_access_token(pat)
+    assert not asyncio.run(call_tool(gateway, token, "get_my_profile")).is_error  # the worker caches the grant
+
+    consented(grant, days_ago=183)
+    assert grants_refresh_expiring().ended == 1
+
+    answer = asyncio.run(call_tool(gateway, token, "get_my_profile"))
+    text = " ".join(getattr(block, "text", "") for block in answer.content)
+    assert answer.is_error and re.search(r"Reconnect Spotify at http://[^ ]+/ and try again", text), text
