@@ -6,12 +6,15 @@ months (`expiry_notice_sent_at`), and a grant needing a reconnect, whoever found
 a tool call's refresh, an admin's "refresh now" (`reconnect_notice_sent_at`). Each is claimed by
 one conditional UPDATE (two sweeps never mail twice) and the mail goes out after that commits. A
 mail that fails is logged and its claim released, so a later sweep tries again; it never fails
-the sweep. A new connection clears both (services.connect_complete).
+the sweep; an address the mail server refuses is not tried again (the banner still shows). A new
+connection clears both (services.connect_complete).
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
+import time
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -26,9 +29,10 @@ from .selectors import grants_ending_soon
 
 logger = logging.getLogger(__name__)
 
-# At most this many mails per sweep, so a mail server that hangs (EMAIL_TIMEOUT_SECONDS each)
-# cannot hold the beat's refreshes back for long; the rest go out at the next sweeps.
+# At most this many mails per sweep, and no new one after this many seconds, so a mail server
+# that hangs (EMAIL_TIMEOUT_SECONDS each) holds the beat back little; the rest go at later sweeps.
 NOTICES_PER_SWEEP = 50
+NOTICES_BUDGET_SECONDS = 20.0
 
 ENDING, ENDED = "expiry_notice_sent_at", "reconnect_notice_sent_at"
 TEMPLATES = {ENDING: "spotify/grant_ending_email.txt", ENDED: "spotify/grant_reconnect_email.txt"}
@@ -57,11 +61,15 @@ def grant_notices_send(*, limit: int = NOTICES_PER_SWEEP) -> int:
         logger.exception("Spotify notices: could not list the grants to notify")
         return 0
     sent = 0
-    for event, grant_id in pending:
+    deadline = time.monotonic() + NOTICES_BUDGET_SECONDS
+    for done, (event, grant_id) in enumerate(pending, start=1):
         try:
             sent += _notify(event, grant_id)
         except Exception:
             logger.exception("Spotify notice (%s) for grant %s failed unexpectedly", EVENT_NAMES[event], grant_id)
+        if done < len(pending) and time.monotonic() > deadline:
+            logger.info("Spotify notices: out of time; %d go out at the next sweep", len(pending) - done)
+            break
     if pending:
         logger.info("Spotify notices: %d of %d mailed", sent, len(pending))
     return sent
@@ -90,6 +98,9 @@ def _send(event: str, grant: SpotifyGrant, *, claimed_at) -> bool:
     subject, _, body = render_to_string(TEMPLATES[event], context).strip().partition("\n")
     try:
         send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+    except smtplib.SMTPRecipientsRefused:  # this address will not work next time either
+        logger.warning("Spotify notice (%s) to user %s: the mail server refused the address; not retried", EVENT_NAMES[event], user.pk)
+        return False
     except Exception as exc:  # the mail server's problem: try again at a later sweep
         logger.warning("Spotify notice (%s) to user %s could not be mailed (%s); will retry", EVENT_NAMES[event], user.pk, type(exc).__name__)
         SpotifyGrant.objects.filter(pk=grant.pk, **{event: claimed_at}).update(**{event: None})

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import re
 import socket
+import socketserver
+import threading
 from datetime import timedelta
 from html import unescape
 
@@ -13,6 +15,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from mcpgateway.spotify import notices
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 from mcpgateway.spotify.services import GRANT_ENDED_MESSAGE, GrantNeedsReconnect, grant_refresh, grants_refresh_expiring
 from tests.conftest import authorize_at_emulator, make_grant, make_personal_access_token
@@ -171,6 +174,75 @@ def test_a_mail_server_that_fails_never_breaks_the_sweep_and_the_mail_is_retried
     settings.MAILERS = locmem
     assert grants_refresh_expiring().notices_sent == 1
     assert mail.outbox[0].to == ["pat@example.com"]
+
+
+class RefusingSmtp(socketserver.ThreadingTCPServer):
+    """A mail server that refuses some recipients (550) and takes the other mails; what it took."""
+
+    daemon_threads = allow_reuse_address = True
+
+    def __init__(self, refuse: set[str]):
+        self.refuse, self.delivered, self.refused = refuse, [], []
+        super().__init__(("127.0.0.1", 0), SmtpSession)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def mailer(self) -> dict:
+        return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                            "OPTIONS": {"host": "127.0.0.1", "port": self.server_address[1], "timeout": 5}}}
+
+
+class SmtpSession(socketserver.StreamRequestHandler):
+    def handle(self):
+        def say(line: str):
+            self.wfile.write(f"{line}\r\n".encode())
+
+        say("220 refusing-smtp")
+        recipients = []
+        while line := self.rfile.readline().decode().strip():
+            verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+            if verb == "RCPT":
+                address = line.split("<", 1)[1].split(">", 1)[0]
+                refused = address in self.server.refuse
+                (self.server.refused if refused else recipients).append(address)
+                say("550 no such mailbox" if refused else "250 ok")
+            elif verb == "DATA":
+                say("354 go on")
+                while self.rfile.readline() not in (b".\r\n", b""):
+                    pass
+                self.server.delivered += recipients
+                say("250 queued")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:  # EHLO, MAIL, RSET, NOOP
+                say("250 ok")
+
+
+def test_an_address_the_mail_server_refuses_is_not_tried_again_and_the_others_get_theirs(emulator, pat, django_user_model, settings, caplog):
+    sam = django_user_model.objects.create_user(username="sam", email="sam@example.com")
+    for someone in (pat, sam):
+        consented(make_grant(emulator, someone)[0], days_ago=200)
+    server = RefusingSmtp(refuse={"pat@example.com"})
+    settings.MAILERS = server.mailer()
+    try:
+        with caplog.at_level(logging.INFO, logger="mcpgateway"):
+            assert grants_refresh_expiring().notices_sent == 1
+        assert server.delivered == ["sam@example.com"] and server.refused == ["pat@example.com"]
+        assert "the mail server refused the address; not retried" in caplog.text
+        assert grants_refresh_expiring().notices_sent == 0
+        assert server.refused == ["pat@example.com"]  # not asked again
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_notices_beyond_the_sweep_s_time_budget_wait_for_the_next_sweep(emulator, pat, django_user_model, monkeypatch):
+    monkeypatch.setattr(notices, "NOTICES_BUDGET_SECONDS", 0)
+    people = [pat] + [django_user_model.objects.create_user(username=f"p{i}", email=f"p{i}@example.com") for i in range(2)]
+    for someone in people:
+        consented(make_grant(emulator, someone)[0], days_ago=200)
+    assert [grants_refresh_expiring().notices_sent for _ in range(4)] == [1, 1, 1, 0]
+    assert sorted(message.to[0] for message in mail.outbox) == ["p0@example.com", "p1@example.com", "pat@example.com"]
 
 
 async def call_tool(url: str, token: str, name: str):
