@@ -7,6 +7,10 @@ from mcpgateway.spotify.services import grants_refresh_expiring
 
 @shared_task(ignore_result=True)
 def refresh_expiring_grants() -> dict:
-    """Beat: refresh every Spotify grant whose token expires soon (each grant retries on its own)."""
+    """Beat: end grants past Spotify's six months, refresh every Spotify grant whose token expires
+    soon (each grant retries on its own), and mail people whose grant died or ends soon."""
     report = grants_refresh_expiring()
-    return {"due": report.due, "refreshed": report.refreshed, "skipped": report.skipped, "failed": report.failed, "needs_reconnect": report.needs_reconnect}
+    return {
+        "due": report.due, "refreshed": report.refreshed, "skipped": report.skipped, "failed": report.failed,
+        "needs_reconnect": report.needs_reconnect, "ended": report.ended, "notices_sent": report.notices_sent,
+    }

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mcpgateway.spotify import notices
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 from mcpgateway.spotify.services import GRANT_ENDED_MESSAGE, GrantNeedsReconnect, grant_refresh, grants_refresh_expiring
+from mcpgateway.spotify.tasks import refresh_expiring_grants
 from tests.conftest import authorize_at_emulator, make_grant, make_personal_access_token
 from tests.mcpgateway.mcp.conftest import MODERN, mcp_client
 from tests.support.emulator import refresh_requests
@@ -70,6 +71,7 @@ def test_the_sweep_ends_a_grant_past_six_months_before_anyone_uses_it_and_mails_
     assert DASHBOARD in message.body and "six months" in message.body
 
     assert grants_refresh_expiring().notices_sent == 0  # the next sweeps: no second mail
+    assert refresh_expiring_grants() == {"due": 0, "refreshed": 0, "skipped": 0, "failed": 0, "needs_reconnect": 0, "ended": 0, "notices_sent": 0}
     assert len(mail.outbox) == 1
 
     # A reconnect is a new consent: its notices start over.
@@ -135,6 +137,13 @@ def test_the_warning_window_follows_the_setting(emulator, pat, client, settings)
     assert grants_refresh_expiring().notices_sent == 0
     settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS = 0  # no warning at all
     assert banner(client) is None
+
+    # Past the six months, before the next sweep ends it: the banner says it ended.
+    settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS = 7
+    consented(grant, days_ago=REFRESH_TOKEN_LIFETIME.days + 1)
+    assert banner(client).startswith("Your Spotify connection ended on ")
+    assert refresh_expiring_grants()["ended"] == 1
+    assert banner(client).startswith("Your Spotify connection stopped working")
 
 
 def test_the_dashboard_banner_says_the_connection_stopped_and_offers_reconnect(emulator, pat, client):
