@@ -24,6 +24,8 @@ GATEWAY_SCOPE_NAMES: dict[str, str] = {
     SCOPE_LIBRARY: "See and change your saved music",
     SCOPE_PLAYLISTS: "See and change your playlists",
 }
+# Every scope's short name, `api` included: the dashboard's token rows and token form (raw id on hover).
+SCOPE_NAMES: dict[str, str] = {**GATEWAY_SCOPE_NAMES, SCOPE_API: "Use the gateway's REST API as you"}
 # What a personal access token may carry.
 GATEWAY_SCOPES: dict[str, str] = {
     **MCP_SCOPES,

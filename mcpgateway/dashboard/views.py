@@ -12,7 +12,7 @@ from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
 from mcpgateway.core.credentials import PAT_CREDENTIAL_PREFIX, credential_revoke, sessions_revoke
 from mcpgateway.core.public_urls import mcp_url as public_mcp_url
-from mcpgateway.core.scopes import ALL_MCP_SCOPES, GATEWAY_SCOPES, MCP_SCOPES
+from mcpgateway.core.scopes import ALL_MCP_SCOPES, GATEWAY_SCOPES, MCP_SCOPES, SCOPE_NAMES
 from mcpgateway.core.selectors import credential_clients, credential_name, credentials_with_clients
 from mcpgateway.dashboard.client_setup import client_setup, client_setups
 from mcpgateway.mcp.models import McpSession
@@ -25,6 +25,11 @@ from mcpgateway.spotify.services import REFRESH_TOKEN_LIFETIME
 @require_GET
 @login_required
 def dashboard(request):
+    return _render_dashboard(request)
+
+
+def _render_dashboard(request, *, token_form=None, status=200):
+    """The dashboard; `token_form` is the token form's input to show again after an error."""
     grant = grant_for_user(user=request.user)
     tokens, authorizations, clients_page = credentials_with_clients(user=request.user, page_number=request.GET.get("page", 1))
     missing_scopes = sorted(set(SPOTIFY_SCOPES) - grant.scope_set) if grant and grant.status == grant.Status.ACTIVE else []
@@ -42,12 +47,14 @@ def dashboard(request):
             "authorizations": authorizations,
             "tokens": tokens,
             "clients_page": clients_page,
-            "gateway_scopes": GATEWAY_SCOPES,
+            "token_scope_choices": [(scope, SCOPE_NAMES[scope], description) for scope, description in GATEWAY_SCOPES.items()],
             "restricted": restricted_tools_for(user=request.user),
-            "mcp_scopes": MCP_SCOPES,  # checked by default; `api` (the REST API) only when asked for
+            # The MCP scopes are ticked by default; `api` (the REST API) only when asked for.
+            "token_form": token_form or {"name": "", "scopes": set(MCP_SCOPES), "expires_in": "90"},
             "expiry_choices": EXPIRY_CHOICES,
             "now": timezone.now(),
         },
+        status=status,
     )
 
 
@@ -68,8 +75,10 @@ def token_create(request):
             expires_in_days=None if expiry == "never" else int(expiry),
         )
     except ValueError as exc:
+        # The page again with what the person typed and ticked, to fix rather than redo.
         messages.error(request, f"The token was not created: {exc}")
-        return redirect("dashboard")
+        token_form = {"name": request.POST.get("name", ""), "scopes": set(request.POST.getlist("scopes")), "expires_in": expiry}
+        return _render_dashboard(request, token_form=token_form, status=400)
     # Rendered straight from the POST, never stored or redirected: this page is the only time the
     # token exists outside the client that uses it.
     response = render(request, "token_created.html", {"token": token, "plaintext": plaintext})

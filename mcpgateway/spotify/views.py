@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mcpgateway.oauth.selectors import OAUTH_RESUME_SESSION_KEY
 from mcpgateway.spotify.selectors import grant_for_user
@@ -53,10 +53,16 @@ def spotify_callback(request):
     return redirect("dashboard")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def spotify_disconnect(request):
+    """GET: what disconnecting stops, and a button to do it (works without JavaScript); POST: do it."""
     grant = grant_for_user(user=request.user)
+    if request.method == "GET":
+        if grant is None or grant.status == grant.Status.DISCONNECTED:
+            messages.info(request, "Spotify is not connected.")
+            return redirect("dashboard")
+        return render(request, "spotify_disconnect.html", {"grant": grant})
     if grant is None or grant.status == grant.Status.DISCONNECTED:
         messages.info(request, "Spotify was not connected.")
     else:

@@ -31,7 +31,7 @@ def assert_locked_out(response, username: str) -> None:
     assert response.status_code == 429, page[:500]
     assert LOCKED in page
     assert f'value="{username}"' in page  # the username they typed is kept
-    assert '<form method="post"' in page and "<style>" in page  # the styled sign-in page, not a bare text
+    assert '<form method="post"' in page and "/static/css/gateway.css" in page  # the styled sign-in page, not a bare text
 
 
 def test_thirty_wrong_passwords_lock_the_account_and_then_the_right_one_is_refused(client, robin, settings):

@@ -99,7 +99,8 @@ def test_disconnecting_an_oauth_clients_session_or_connection_revokes_its_author
     session_id, _ = use_everywhere(two_workers, tokens["access_token"], client_name="Cursor")
     authorization = OAuthAuthorization.objects.get(user=person, application=app)
     page = dashboard(browser)
-    assert f'action="/sessions/{authorization.session_id}/revoke"' in page and "Disconnect Cursor" in page
+    # A link to the confirmation page, named for the client it disconnects.
+    assert f'href="/sessions/{authorization.session_id}/revoke">Disconnect Cursor…</a>' in page
 
     disconnected = uuid.UUID(session_id) if row == "session" else authorization.session_id
     assert browser.post(f"/sessions/{disconnected}/revoke").status_code == 302

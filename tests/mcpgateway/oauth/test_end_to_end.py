@@ -197,8 +197,10 @@ def test_revoking_the_session_on_the_dashboard_revokes_the_client_on_every_worke
 
         from tests.mcpgateway.oauth.browser import hidden_fields
 
-        form = re.search(r'<form method="post" action="/sessions/%s/revoke">(.*?)</form>' % session.pk, dashboard.text, re.S)
-        assert form, dashboard.text
+        assert f'href="/sessions/{session.pk}/revoke"' in dashboard.text, dashboard.text
+        confirmation = browser.http.get(f"{oauth_gateway}/sessions/{session.pk}/revoke")  # the dashboard's link
+        form = re.search(r'<form method="post" id="revoke-credential">(.*?)</form>', confirmation.text, re.S)
+        assert form, confirmation.text
         answer = browser.http.post(f"{oauth_gateway}/sessions/{session.pk}/revoke", data=hidden_fields(form.group(1)))
         assert answer.status_code == 302
     finally:
