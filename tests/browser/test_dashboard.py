@@ -79,7 +79,11 @@ def test_sign_in_and_connect_spotify_in_a_browser(gateway_server, browser_page, 
     artifacts.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(artifacts / "dashboard-connected.png"), full_page=True)
 
-    page.click("#disconnect-spotify")
+    page.click("#disconnect-spotify")  # a link to the confirmation page: nothing is disconnected yet
+    page.wait_for_selector("#confirm-disconnect-spotify")
+    grant.refresh_from_db()
+    assert grant.status == SpotifyGrant.Status.ACTIVE
+    page.click("#confirm-disconnect-spotify button[type=submit]")
     page.wait_for_selector("#connect-spotify")
     assert page.inner_text("[data-testid=spotify-status]") == "Not connected"
     grant.refresh_from_db()
