@@ -18,11 +18,17 @@ INVITATION_EXPIRY_CHOICES = (("1", "1 day"), ("7", "7 days"), ("30", "30 days"))
 @require_GET
 @team_admin_required
 def team_invitations(request):
+    return _render_team_invitations(request)
+
+
+def _render_team_invitations(request, *, invitation_form=None, status=200):
+    """The team page; `invitation_form` is the invitation form's input to show again after an error."""
     return render(request, "team_invitations.html", {
         "invitations": invitations_for_team(),
         "roles": Invitation.Role.choices,
         "expiry_choices": INVITATION_EXPIRY_CHOICES,
-    })
+        "invitation_form": invitation_form or {"note": "", "role": Invitation.Role.MEMBER, "allowed_email_domains": "", "expires_in_days": "7"},
+    }, status=status)
 
 
 @require_POST
@@ -41,7 +47,8 @@ def team_invitation_create(request):
         )
     except ValueError as exc:
         messages.error(request, f"The invitation was not created: {exc}")
-        return redirect("team_invitations")
+        invitation_form = {field: request.POST.get(field, "") for field in ("note", "role", "allowed_email_domains")}
+        return _render_team_invitations(request, invitation_form={**invitation_form, "expires_in_days": expiry}, status=400)
     # Rendered from the POST, never stored: the only time the link exists outside the invitee's hands.
     link = settings.PUBLIC_BASE_URL + reverse("invitation_accept", args=[token])
     response = render(request, "team_invitation_created.html", {"invitation": invitation, "link": link})

@@ -89,7 +89,7 @@ def test_revoking_on_the_team_page_and_with_the_admins_action_is_audited_once(ad
 
 def test_a_refused_invitation_or_acceptance_records_nothing(admin_client):
     response = admin_client.post("/team/invitations/create", {"role": "owner", "expires_in_days": "7"})
-    assert response.status_code == 302 and not Invitation.objects.exists()
+    assert response.status_code == 400 and not Invitation.objects.exists()
     invitation, token = created_on_the_team_page(admin_client)
     assert sign_up(public_client(), f"/accounts/invitation/{token}", email="sam@elsewhere.org").status_code == 400
     invitation_rows = AuditEvent.objects.filter(kind__startswith="invitation_")

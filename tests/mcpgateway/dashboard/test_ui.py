@@ -208,3 +208,23 @@ def test_the_danger_button_reaches_wcag_aa_contrast():
 
 def test_contrast_is_computed_as_wcag_says():
     assert round(contrast("#000", "#fff"), 1) == 21.0 and round(contrast("#777", "#fff"), 2) == 4.48
+
+
+def test_a_form_sent_without_its_csrf_token_gets_the_styled_403_and_changes_nothing(person):
+    browser = public_client(enforce_csrf_checks=True)
+    browser.force_login(person)
+    assert_styled_error_page(browser.post("/tokens/create", {"name": "laptop", "scopes": ["spotify:read"], "expires_in": "30"}),
+                             403, "The form expired")
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_a_refused_invitation_keeps_what_the_admin_typed(admin_client):
+    from accounts.models import Invitation
+
+    form = {"note": "Sam from design", "role": "admin", "allowed_email_domains": "not a domain!", "expires_in_days": "30"}
+    response = admin_client.post("/team/invitations/create", form)
+    page = response.content.decode()
+    assert response.status_code == 400 and "The invitation was not created: " in page
+    assert 'value="Sam from design"' in page and 'value="not a domain!"' in page
+    assert '<option value="admin" selected>' in page and '<option value="30" selected>' in page
+    assert not Invitation.objects.exists()
