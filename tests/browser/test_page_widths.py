@@ -60,11 +60,18 @@ def test_the_persons_pages_fit_375_and_1280_pixels(gateway_server, browser_page,
     consent = "/oauth/authorize?" + urlencode(authorize_query(app, challenge, resource=f"{gateway_server}/mcp"))
     pages = {"dashboard": "/", "connect": "/connect", "activity": "/activity", "consent": consent, "not-found": "/no/such/page"}
     page = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for label, width in WIDTHS.items():  # the sign-in page, before signing in
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(gateway_server + "/accounts/login/")
+        found = measure(page)
+        if found["scrollWidth"] > width or found["h1"] != 1:
+            problems[(label, "sign-in")] = found
+        page.screenshot(path=str(ARTIFACTS / f"sign-in-{label}-{width}px.png"), full_page=True)
     sign_in(page, gateway_server, person.get_username())
     page.wait_for_selector("[data-testid=spotify-status]")
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    problems = {}
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         for name, path in pages.items():
