@@ -6,7 +6,9 @@ its session rows), revoking a token, deleting any of these rows in the admin and
 person all end the CREDENTIAL: every session row of it is closed, a personal access token is
 revoked, an OAuth authorization's tokens are revoked (refresh tokens marked revoked, access
 tokens and pending codes deleted, so no later re-approval can revive them), and the revocation
-epoch moves so every worker drops what it had verified at the client's next request.
+epoch moves so every worker drops what it had verified at the client's next request; once the
+revocation commits, every worker is told through the channel layer to close the credential's open
+/mcp streams (mcpgateway.mcp.streams).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.oauth.services import oauth_tokens_revoke
 
-from .revocation import bump_revocation_epoch_on_commit
+from .revocation import announce_revocation_on_commit, bump_revocation_epoch_on_commit
 
 PAT_CREDENTIAL_PREFIX = "pat:"
 
@@ -55,6 +57,8 @@ def credential_revoke(*, credential_id: str, revoked_by=None) -> int:
         owner_id = owner_id or (open_rows[0][0] if open_rows else None)
         closed = sessions.update(revoked_at=now, revoked_by=revoked_by)
         bump_revocation_epoch_on_commit()
+        # Open /mcp streams of it, on any worker, end at once (mcpgateway.mcp.streams).
+        announce_revocation_on_commit(credential_ids=[credential_id])
         if ended or closed:
             _record_revocation(owner_id=owner_id, revoked_by=revoked_by, credential_id=credential_id, clients=clients,
                                details={**details, "sessions_closed": closed})

@@ -12,6 +12,7 @@ each other can never leave the value where a reader last saw it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import tempfile
@@ -22,7 +23,12 @@ from django.conf import settings
 from django.db import connection, models, transaction
 
 REDIS_KEY = "mcpgateway:revocation-epoch"
+# The channels group every worker listens on for revocations (mcpgateway.mcp.streams): the
+# credentials (and people) whose open /mcp streams end at once.
+REVOCATION_GROUP = "mcpgateway.revocations"
+REVOCATION_MESSAGE_TYPE = "revocation.announce"
 _redis_clients: dict[int, object] = {}
+logger = logging.getLogger(__name__)
 
 
 def _epoch_file() -> Path:
@@ -30,14 +36,20 @@ def _epoch_file() -> Path:
 
 
 def bump_revocation_epoch() -> None:
-    """Call after a revocation is committed (on_commit), never before."""
+    """Call after a revocation is committed (on_commit), never before.
+
+    With Redis unreachable the bump is lost and logged, never raised: the revocation is committed
+    and every worker that cannot read the epoch reads the database at each request instead
+    (current_revocation_epoch), so it is enforced all the same."""
     value = secrets.token_hex(8)
     if settings.REDIS_URL:
         import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         try:
             client.set(REDIS_KEY, value)
+        except redis.RedisError:
+            logger.warning("The revocation epoch could not be moved: Redis is unreachable")
         finally:
             client.close()
         return
@@ -65,13 +77,50 @@ def _redis_for_this_loop():
     loop_id = id(asyncio.get_running_loop())
     client = _redis_clients.get(loop_id)
     if client is None:
-        client = _redis_clients[loop_id] = aioredis.Redis.from_url(settings.REDIS_URL)
+        client = _redis_clients[loop_id] = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
     return client
+
+
+def announce_revocation_on_commit(*, credential_ids=(), user_ids=()) -> None:
+    """Once the current transaction commits, tell every worker (the channel layer's
+    REVOCATION_GROUP) to close the open /mcp streams of these credentials, or of these people.
+
+    The epoch is what enforces a revocation; this only makes open streams end at once instead of at
+    their next event. A channel layer that cannot be reached is logged, never raised."""
+    message = {"type": REVOCATION_MESSAGE_TYPE, "credential_ids": sorted(set(credential_ids)),
+               "user_ids": sorted(set(user_ids))}
+    if message["credential_ids"] or message["user_ids"]:
+        transaction.on_commit(lambda: announce_revocation(message))
+
+
+def announce_revocation(message: dict) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(REVOCATION_GROUP, message)
+    except Exception:  # noqa: BLE001 - Redis down: the epoch (or the database) still enforces it
+        logger.warning("A revocation could not be announced to the other workers", exc_info=True)
+
+
+def _unavailable_epoch() -> str:
+    """An epoch no cache holds: with Redis unreachable every request reads the database, the source
+    of truth, so a revocation is enforced at the next request all the same."""
+    return f"unavailable:{secrets.token_hex(8)}"
 
 
 async def current_revocation_epoch() -> str:
     if settings.REDIS_URL:
-        value = await _redis_for_this_loop().get(REDIS_KEY)
+        import redis
+
+        try:
+            value = await _redis_for_this_loop().get(REDIS_KEY)
+        except (redis.RedisError, OSError):
+            logger.warning("The revocation epoch could not be read: Redis is unreachable")
+            return _unavailable_epoch()
         return value.decode() if value else ""
     try:
         return _epoch_file().read_text()
@@ -83,9 +132,12 @@ def current_revocation_epoch_sync() -> str:
     if settings.REDIS_URL:
         import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         try:
             value = client.get(REDIS_KEY)
+        except redis.RedisError:
+            logger.warning("The revocation epoch could not be read: Redis is unreachable")
+            return _unavailable_epoch()
         finally:
             client.close()
         return value.decode() if value else ""

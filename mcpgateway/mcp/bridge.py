@@ -32,6 +32,7 @@ from mcpgateway.mcp.responses import (
 from mcpgateway.mcp.runtime import SdkRuntime
 from mcpgateway.mcp.selectors import tool_restrictions_cached
 from mcpgateway.mcp.session_tracking import track_request
+from mcpgateway.mcp.streams import StreamGuard
 from mcpgateway.mcp.transport_security import body_within_limit, host_and_origin_problem
 
 
@@ -90,7 +91,7 @@ class McpEndpoint:
         if tracking.session_id is not None:
             scope[SCOPE_SESSION_ID] = tracking.session_id
         scope[SCOPE_CLIENT_NAME] = tracking.client_name
-        return await self.runtime.forward(scope, body, tracking.on_response_start)
+        return await self.runtime.forward(scope, body, tracking.on_response_start, self._stream_guard(token, principal, message, epoch))
 
     async def _scope_challenge(self, principal: Principal, message: Any, epoch: str) -> HttpResponse | None:
         if not isinstance(message, dict) or message.get("method") != "tools/call" or not isinstance(message.get("params"), dict):
@@ -106,6 +107,25 @@ class McpEndpoint:
         if isinstance(decision, Refusal) and decision.reason == "gateway_scope":
             return insufficient_scope(decision.lacking, decision.message, request_id_of(message))
         return None
+
+    def _stream_guard(self, token: str, principal: Principal, message: Any, epoch: str) -> StreamGuard:
+        """Ends a reply in flight when its credential is revoked (mcpgateway.mcp.streams)."""
+        seen = epoch
+
+        async def still_valid() -> bool:
+            nonlocal seen
+            now = await current_revocation_epoch()
+            if now == seen:
+                return True
+            current = await authenticate_bearer(token, epoch=now)
+            if current is None or current.credential_id != principal.credential_id:
+                return False
+            seen = now
+            return True
+
+        return StreamGuard(credential_id=principal.credential_id, user_id=principal.user_id,
+                           request_id=request_id_of(message), still_valid=still_valid,
+                           refusal=lambda: authentication_required(self.challenge_scopes, request_id_of(message)))
 
 
 def _decode(body: bytes) -> Any:

@@ -32,11 +32,13 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from mcpgateway.mcp.prompts import PromptLookupMiddleware
 from mcpgateway.mcp.responses import internal_error, sdk_reply
+from mcpgateway.mcp.streams import RECHECK_SECONDS, StreamGuard, listen_for_revocations, open_streams
 from mcpgateway.mcp.transport_security import sdk_transport_security
 
 logger = logging.getLogger(__name__)
 
 _END = object()
+_REVOKED = object()  # put in a stream's queue when its credential is revoked (mcpgateway.mcp.streams)
 
 # Called with the SDK's `http.response.start` message before it is sent on; may add headers.
 ResponseStartHook = Callable[[dict], Awaitable[None]]
@@ -90,8 +92,13 @@ class SdkRuntime:
             raise RuntimeError("The MCP session manager did not start") from runtime.error
         return runtime.manager
 
-    async def forward(self, scope: dict, body: bytes, on_response_start: ResponseStartHook | None) -> HttpResponse:
-        """Hand the request (its ASGI `scope` and the body Django read) to the SDK; its reply."""
+    async def forward(
+        self, scope: dict, body: bytes, on_response_start: ResponseStartHook | None, guard: StreamGuard | None = None
+    ) -> HttpResponse:
+        """Hand the request (its ASGI `scope` and the body Django read) to the SDK; its reply.
+
+        `guard`: a streamed reply is registered with it in `open_streams` and ends (with the
+        guard's last event) when its credential is revoked."""
         manager = await self.session_manager()
         messages: asyncio.Queue = asyncio.Queue()
         disconnected = asyncio.Event()
@@ -122,37 +129,62 @@ class SdkRuntime:
             finally:
                 messages.put_nowait(_END)
 
-        task = asyncio.get_running_loop().create_task(run())
+        loop = asyncio.get_running_loop()
+        started_at = loop.time()
+        if guard is not None:
+            # Registered before the SDK runs: a slow tool call is an open request long before its
+            # reply's first byte, and a revocation ends it then too.
+            await listen_for_revocations()
+            open_streams.add(guard, lambda: messages.put_nowait(_REVOKED))
+        streaming = False
+        task = loop.create_task(run())
         try:
             start = await messages.get()
             if start is _END:
                 return internal_error()
+            if start is _REVOKED:
+                return guard.refusal()
             first = await messages.get()
+            if first is _REVOKED:
+                return guard.refusal()  # nothing was sent to the client yet: a plain 401
             if first is _END or first.get("type") != "http.response.body":
                 first = {"type": "http.response.body", "body": b"", "more_body": False}
-        except BaseException:
-            disconnected.set()
-            task.cancel()
-            raise
+            elif guard is not None and loop.time() - started_at >= RECHECK_SECONDS and not await guard.still_valid():
+                # Nothing was sent yet: the revocation the broadcast did not bring is a plain 401.
+                return guard.refusal()
 
-        status, headers = start["status"], _header_list(start.get("headers", []))
-        if not first.get("more_body", False):
-            disconnected.set()
-            await task
-            return sdk_reply(status, headers, first.get("body", b""))
+            status, headers = start["status"], _header_list(start.get("headers", []))
+            if not first.get("more_body", False):
+                disconnected.set()
+                await task
+                return sdk_reply(status, headers, first.get("body", b""))
 
-        response = StreamingHttpResponse(_stream(first.get("body", b""), messages, disconnected, task), status=status)
-        del response["Content-Type"]
-        for name, value in headers:
-            response[name] = value
-        return response
+            response = StreamingHttpResponse(_stream(first.get("body", b""), messages, disconnected, task, guard), status=status)
+            if guard is not None:
+                response._resource_closers.append(lambda: open_streams.discard(guard))  # if never iterated
+            del response["Content-Type"]
+            for name, value in headers:
+                response[name] = value
+            streaming = True
+            return response
+        finally:
+            if not streaming:
+                if guard is not None:
+                    open_streams.discard(guard)
+                if not task.done():
+                    disconnected.set()
+                    task.cancel()
 
 
 def _header_list(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
 
 
-async def _stream(first: bytes, messages: asyncio.Queue, disconnected: asyncio.Event, task: asyncio.Task) -> AsyncIterator[bytes]:
+async def _stream(
+    first: bytes, messages: asyncio.Queue, disconnected: asyncio.Event, task: asyncio.Task, guard: StreamGuard | None = None
+) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    checked_at = loop.time()
     try:
         if first:
             yield first
@@ -160,13 +192,24 @@ async def _stream(first: bytes, messages: asyncio.Queue, disconnected: asyncio.E
             message = await messages.get()
             if message is _END:
                 return
+            if message is _REVOKED:
+                yield guard.farewell()
+                return
             if message.get("type") != "http.response.body":
                 continue
             if chunk := message.get("body", b""):
+                if guard is not None and loop.time() - checked_at >= RECHECK_SECONDS:
+                    # Belt and braces: a revocation the broadcast did not bring (no channel layer).
+                    checked_at = loop.time()
+                    if not await guard.still_valid():
+                        yield guard.farewell()
+                        return
                 yield chunk
             if not message.get("more_body", False):
                 return
     finally:
+        if guard is not None:
+            open_streams.discard(guard)
         # Normal end, or Django cancelled the response because the client went away: either way
         # the SDK's request handling sees a disconnect. (On 2025-11-25 the tool itself runs in the
         # SDK's task group and is not cancelled; on 2026-07-28 a dropped stream cancels it.)

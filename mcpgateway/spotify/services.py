@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
-from mcpgateway.core.revocation import bump_revocation_epoch
+from mcpgateway.core.revocation import announce_revocation_on_commit, bump_revocation_epoch
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 
 from . import accounts, webapi
@@ -175,6 +175,8 @@ def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
     """Forget the tokens. Spotify has no revoke endpoint: the person removes the app at Spotify."""
     SpotifyGrant.objects.filter(pk=grant.pk).update(**_tokens_dropped(SpotifyGrant.Status.DISCONNECTED), access_token_expires_at=None)
     _bump_after_commit()
+    # A tool call in flight acts with the grant the person just withdrew: its stream ends too.
+    announce_revocation_on_commit(user_ids=[grant.user_id])
     grant.refresh_from_db()
     logger.info("Spotify grant %s of user %s disconnected", grant.pk, grant.user_id)
     return grant

@@ -1,0 +1,142 @@
+"""A revocation ends the credential's /mcp requests in flight (a slow tool call answered as SSE) at
+once, on the worker that revoked and, through the channel layer (Redis), on every other; the next
+request is refused. Without the broadcast, the revocation epoch ends the stream at its next event;
+with Redis down, the database still refuses the next request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+
+import httpx
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import PersonalAccessToken
+from mcpgateway.mcp.streams import REVOKED_MESSAGE
+from tests.conftest import make_grant, make_personal_access_token
+from tests.mcpgateway.mcp.conftest import MODERN, MODERN_META, POST_HEADERS, bearer, rpc
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+SLOW_API_MS = 4000
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="workers reach each other through Redis only")
+
+
+def slow_call_request(token: str) -> dict:
+    params = {"name": "get_currently_playing", "arguments": {}, "_meta": MODERN_META}
+    headers = {**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call",
+               "Mcp-Name": "get_currently_playing"}
+    return {"json": rpc("tools/call", params, id=7), "headers": headers}
+
+
+def signed_in_cookies(user) -> dict[str, str]:
+    """A session of `user` and a CSRF secret, as a browser that signed in on the dashboard holds them."""
+    browser = Client()
+    browser.force_login(user)
+    return {"sessionid": browser.cookies["sessionid"].value, "csrftoken": secrets.token_hex(16)}
+
+
+def dashboard_revoke(base: str, user, token_name: str):
+    """The dashboard's Revoke button of a token, on worker `base`, as a coroutine function that
+    returns the moment its response arrived."""
+    path = reverse("token_revoke", args=[PersonalAccessToken.objects.get(user=user, name=token_name).pk])
+    cookies = signed_in_cookies(user)
+
+    async def revoke() -> float:
+        async with httpx.AsyncClient(cookies=cookies) as http:
+            response = await http.post(f"{base}{path}", data={"csrfmiddlewaretoken": cookies["csrftoken"]})
+        done = time.monotonic()
+        assert response.status_code == 302, response.text
+        return done
+
+    return revoke
+
+
+async def open_slow_call(base: str, token: str) -> tuple[int, str, float]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        async with http.stream("POST", f"{base}/mcp", **slow_call_request(token)) as response:
+            body = (await response.aread()).decode()
+    return response.status_code, body, time.monotonic()
+
+
+def revoked_while_in_flight(stream_base: str, revoke) -> tuple[int, str, float]:
+    """Open a slow tool call on `stream_base`, revoke with `revoke()` (a coroutine function returning
+    when its response arrived) while it is in flight; the call's status, body and the seconds from
+    the revocation's response to the call's end."""
+
+    async def scenario():
+        call = asyncio.create_task(open_slow_call(stream_base, TOKEN[0]))
+        await asyncio.sleep(1.0)  # the call is waiting for Spotify now
+        assert not call.done()
+        revoked_at = await revoke()
+        status, body, ended_at = await call
+        return status, body, ended_at - revoked_at
+
+    return asyncio.run(scenario())
+
+
+TOKEN: list[str] = []
+
+
+@pytest.fixture
+def slow_spotify(emulator, person):
+    make_grant(emulator, person)
+    TOKEN[:] = [make_personal_access_token(person, name="slow client")]
+    emulator.set_faults(api_latency_ms=SLOW_API_MS)
+    yield TOKEN[0]
+    TOKEN.clear()
+
+
+def assert_refused_as_revoked(status: int, body: str) -> None:
+    # Nothing of the reply was sent yet: the call is answered 401, as its next request would be.
+    assert status == 401 and "Authentication required" in body or REVOKED_MESSAGE in body, (status, body)
+    assert "result" not in body
+
+
+def next_request_status(base: str, token: str) -> int:
+    return httpx.post(f"{base}/mcp", **slow_call_request(token)).status_code
+
+
+def test_a_revocation_on_the_same_worker_ends_its_open_call_at_once(slow_spotify, start_gateway, person):
+    gateway = start_gateway()
+    status, body, latency = revoked_while_in_flight(gateway, dashboard_revoke(gateway, person, "slow client"))
+    assert_refused_as_revoked(status, body)
+    assert latency < 1.0
+    assert next_request_status(gateway, slow_spotify) == 401
+
+
+@needs_redis
+def test_a_revocation_on_one_worker_ends_an_open_call_on_another(slow_spotify, start_gateway, person):
+    first = start_gateway()
+    second = start_gateway(PUBLIC_BASE_URL=first)
+    status, body, latency = revoked_while_in_flight(second, dashboard_revoke(first, person, "slow client"))
+    assert_refused_as_revoked(status, body)
+    assert latency < 1.0
+    assert next_request_status(second, slow_spotify) == 401
+    assert next_request_status(first, slow_spotify) == 401
+
+
+def test_without_the_broadcast_the_epoch_ends_the_call_at_its_next_event(slow_spotify, start_gateway, person, monkeypatch):
+    """The revocation is made here, in the test process, and its announcement is dropped: only the
+    revocation epoch (shared by file or Redis) reaches the worker."""
+    from mcpgateway.core import credentials, revocation
+
+    monkeypatch.setattr(revocation, "announce_revocation", lambda message: None)
+    gateway = start_gateway()
+
+    async def revoke_here():
+        token = await PersonalAccessToken.objects.aget(user=person, name="slow client")
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(credentials.credential_revoke)(credential_id=token.credential_id)
+        return time.monotonic()
+
+    status, body, latency = revoked_while_in_flight(gateway, revoke_here)
+    assert_refused_as_revoked(status, body)
+    # It ends when Spotify answers (the tool's next event), not at once, and never with the result.
+    assert latency < SLOW_API_MS / 1000 + 1
+    assert next_request_status(gateway, slow_spotify) == 401
