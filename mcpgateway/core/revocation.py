@@ -102,8 +102,8 @@ def announce_revocation(message: dict) -> None:
         return
     try:
         async_to_sync(layer.group_send)(REVOCATION_GROUP, message)
-    except Exception:  # noqa: BLE001 - Redis down: the epoch (or the database) still enforces it
-        logger.warning("A revocation could not be announced to the other workers", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the epoch (or the database) still enforces it
+        logger.warning("A revocation could not be announced to the other workers: %s", type(exc).__name__)
 
 
 def _unavailable_epoch() -> str:

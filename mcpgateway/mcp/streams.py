@@ -129,8 +129,8 @@ class _Listener:
                             logger.info("Closed %d open /mcp stream(s) of a revoked credential", closed)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the channel layer is down; the epoch still enforces
-                logger.warning("The revocation listener lost the channel layer; retrying", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the channel layer is down; the epoch still enforces
+                logger.warning("The revocation listener lost the channel layer (%s); retrying", type(exc).__name__)
                 self.ready.set()
                 await asyncio.sleep(LISTENER_RETRY_SECONDS)
 

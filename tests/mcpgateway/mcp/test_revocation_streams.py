@@ -19,6 +19,7 @@ from accounts.models import PersonalAccessToken
 from mcpgateway.mcp.streams import REVOKED_MESSAGE
 from tests.conftest import make_grant, make_personal_access_token
 from tests.mcpgateway.mcp.conftest import MODERN, MODERN_META, POST_HEADERS, bearer, rpc
+from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -140,3 +141,24 @@ def test_without_the_broadcast_the_epoch_ends_the_call_at_its_next_event(slow_sp
     # It ends when Spotify answers (the tool's next event), not at once, and never with the result.
     assert latency < SLOW_API_MS / 1000 + 1
     assert next_request_status(gateway, slow_spotify) == 401
+
+
+def test_with_redis_down_the_database_refuses_the_next_request(start_gateway, person, emulator):
+    """Redis holds the epoch and carries the broadcast; unreachable, neither the revocation nor the
+    requests fail: every request reads the database, which knows the credential is revoked."""
+    make_personal_access_token(person, name="untouched")
+    untouched = PersonalAccessToken.objects.get(user=person, name="untouched")
+    plaintext = make_personal_access_token(person, name="other")
+    gateway = start_gateway(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    listed = httpx.post(f"{gateway}/mcp", **list_request(plaintext))
+    assert listed.status_code == 200, listed.text
+    revoke = dashboard_revoke(gateway, person, "other")
+    asyncio.run(revoke())
+    assert httpx.post(f"{gateway}/mcp", **list_request(plaintext)).status_code == 401
+    untouched.refresh_from_db()
+    assert untouched.revoked_at is None and PersonalAccessToken.objects.get(user=person, name="other").revoked_at is not None
+
+
+def list_request(token: str) -> dict:
+    headers = {**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}
+    return {"json": rpc("tools/list", {"_meta": MODERN_META}, id=1), "headers": headers}
