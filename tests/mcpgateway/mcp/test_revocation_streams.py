@@ -6,6 +6,7 @@ with Redis down, the database still refuses the next request."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import time
@@ -18,7 +19,7 @@ from django.urls import reverse
 from accounts.models import PersonalAccessToken
 from mcpgateway.mcp.streams import REVOKED_MESSAGE
 from tests.conftest import make_grant, make_personal_access_token
-from tests.mcpgateway.mcp.conftest import MODERN, MODERN_META, POST_HEADERS, bearer, rpc
+from tests.mcpgateway.mcp.conftest import LEGACY, MODERN, MODERN_META, POST_HEADERS, bearer, initialize_params, rpc
 from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -162,3 +163,89 @@ def test_with_redis_down_the_database_refuses_the_next_request(start_gateway, pe
 def list_request(token: str) -> dict:
     headers = {**POST_HEADERS, **bearer(token), "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}
     return {"json": rpc("tools/list", {"_meta": MODERN_META}, id=1), "headers": headers}
+
+
+# --- A stream already under way (progress events sent), ended by a last JSON-RPC error event ---
+
+
+def progress_request(base: str, token: str, version: str) -> dict:
+    """A 20-step tool of the test endpoint (/mcp-conformance): a progress event every 0.5 s."""
+    headers = {**POST_HEADERS, **bearer(token)}
+    body = rpc("tools/call", {"name": "test_slow_progress", "arguments": {"steps": 20, "delay": 0.5},
+                              "_meta": {"progressToken": "p1"}}, id=9)
+    if version == LEGACY:
+        init = httpx.post(f"{base}/mcp-conformance", json=rpc("initialize", initialize_params()), headers=headers)
+        assert init.status_code == 200, init.text
+        headers.update({"MCP-Protocol-Version": LEGACY, "Mcp-Session-Id": init.headers["mcp-session-id"]})
+    else:
+        headers.update({"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "test_slow_progress"})
+        body["params"]["_meta"].update(MODERN_META)
+    return {"json": body, "headers": headers}
+
+
+def revoked_mid_stream(stream_base: str, request: dict, revoke) -> tuple[list[str], float]:
+    """The SSE data lines of a stream revoked after its first progress event, and the seconds from
+    the revocation's response to the stream's end."""
+
+    async def scenario():
+        lines: list[str] = []
+        async with httpx.AsyncClient(timeout=30) as http:
+            async with http.stream("POST", f"{stream_base}/mcp-conformance", **request) as response:
+                assert response.status_code == 200
+                revoked_at = None
+                async for line in response.aiter_lines():
+                    if line.startswith("data:"):
+                        lines.append(line)
+                        if revoked_at is None and "notifications/progress" in line:
+                            revoked_at = await revoke()
+                ended_at = time.monotonic()
+        return lines, ended_at - revoked_at
+
+    return asyncio.run(scenario())
+
+
+def assert_ended_by_revocation(lines: list[str]) -> None:
+    last = json.loads(lines[-1][5:])
+    assert last == {"jsonrpc": "2.0", "id": 9, "error": {"code": -32000, "message": REVOKED_MESSAGE}}, lines
+    assert not any('"result"' in line for line in lines), lines
+    assert sum("notifications/progress" in line for line in lines) < 20
+
+
+@pytest.mark.parametrize("version", [LEGACY, MODERN])
+def test_a_revocation_ends_a_stream_under_way_on_the_same_worker(start_gateway, person, version):
+    gateway = start_gateway()
+    token = make_personal_access_token(person, name="streaming client")
+    lines, latency = revoked_mid_stream(gateway, progress_request(gateway, token, version),
+                                        dashboard_revoke(gateway, person, "streaming client"))
+    assert_ended_by_revocation(lines)
+    assert latency < 0.45  # before the next progress event: the broadcast, not the epoch check
+
+
+@needs_redis
+def test_a_revocation_ends_a_stream_under_way_on_another_worker(start_gateway, person):
+    first = start_gateway()
+    second = start_gateway(PUBLIC_BASE_URL=first)
+    token = make_personal_access_token(person, name="streaming client")
+    lines, latency = revoked_mid_stream(second, progress_request(second, token, MODERN),
+                                        dashboard_revoke(first, person, "streaming client"))
+    assert_ended_by_revocation(lines)
+    assert latency < 0.45
+
+
+def test_without_the_broadcast_a_stream_under_way_ends_at_its_next_event(start_gateway, person, monkeypatch):
+    from asgiref.sync import sync_to_async
+
+    from mcpgateway.core import credentials, revocation
+
+    monkeypatch.setattr(revocation, "announce_revocation", lambda message: None)
+    gateway = start_gateway()
+    token = make_personal_access_token(person, name="streaming client")
+    credential_id = PersonalAccessToken.objects.get(user=person, name="streaming client").credential_id
+
+    async def revoke_here():
+        await sync_to_async(credentials.credential_revoke)(credential_id=credential_id)
+        return time.monotonic()
+
+    lines, latency = revoked_mid_stream(gateway, progress_request(gateway, token, MODERN), revoke_here)
+    assert_ended_by_revocation(lines)
+    assert latency < 1.0  # the next progress event, 0.5 s apart
