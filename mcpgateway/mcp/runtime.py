@@ -143,15 +143,15 @@ class SdkRuntime:
             if start is _END:
                 return internal_error()
             if start is _REVOKED:
-                return guard.refusal()
+                return guard.refused()
             first = await messages.get()
             if first is _REVOKED:
-                return guard.refusal()  # nothing was sent to the client yet: a plain 401
+                return guard.refused()  # nothing was sent to the client yet: a plain reply
             if first is _END or first.get("type") != "http.response.body":
                 first = {"type": "http.response.body", "body": b"", "more_body": False}
             elif guard is not None and loop.time() - started_at >= RECHECK_SECONDS and not await guard.still_valid():
                 # Nothing was sent yet: the revocation the broadcast did not bring is a plain 401.
-                return guard.refusal()
+                return guard.refused()
 
             status, headers = start["status"], _header_list(start.get("headers", []))
             if not first.get("more_body", False):

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 
 from mcpgateway.core.revocation import REVOCATION_GROUP, REVOCATION_MESSAGE_TYPE
 
@@ -46,6 +46,8 @@ RECHECK_SECONDS = 0.25
 # The JSON-RPC error code and message of a stream ended by a revocation (as a 401's body says).
 REVOKED_CODE = -32000
 REVOKED_MESSAGE = "Authentication required: this credential was revoked"
+# A person's calls in flight when they disconnect Spotify: the token is still good, the grant is not.
+SPOTIFY_DISCONNECTED_MESSAGE = "Spotify was disconnected: connect it again on the gateway's dashboard"
 
 
 @dataclass(eq=False)
@@ -60,11 +62,23 @@ class StreamGuard:
     # The reply when the credential is revoked before anything was sent: the 401 of mcp/bridge.py.
     refusal: Callable[[], HttpResponse]
     wake: Callable[[], None] | None = field(default=None, repr=False)
+    # Why it was ended: its credential was revoked, or (by person) Spotify was disconnected.
+    spotify_disconnected: bool = False
+
+    def error(self) -> dict:
+        message = SPOTIFY_DISCONNECTED_MESSAGE if self.spotify_disconnected else REVOKED_MESSAGE
+        return {"jsonrpc": "2.0", "id": self.request_id, "error": {"code": REVOKED_CODE, "message": message}}
 
     def farewell(self) -> bytes:
         """The last SSE event: a JSON-RPC error for the request, so the client stops waiting."""
-        message = {"jsonrpc": "2.0", "id": self.request_id, "error": {"code": REVOKED_CODE, "message": REVOKED_MESSAGE}}
-        return f"event: message\r\ndata: {json.dumps(message, separators=(',', ':'))}\r\n\r\n".encode()
+        return f"event: message\r\ndata: {json.dumps(self.error(), separators=(',', ':'))}\r\n\r\n".encode()
+
+    def refused(self) -> HttpResponse:
+        """The reply when nothing was sent yet: a revoked credential's 401 (as its next request
+        gets), or the JSON-RPC error of a disconnected Spotify (the token is still good)."""
+        if self.spotify_disconnected:
+            return JsonResponse(self.error())
+        return self.refusal()
 
 
 class OpenStreams:
@@ -90,6 +104,7 @@ class OpenStreams:
         credential_ids, user_ids = set(credential_ids), set(user_ids)
         matching = [g for g in self._guards if g.credential_id in credential_ids or g.user_id in user_ids]
         for guard in matching:
+            guard.spotify_disconnected = guard.credential_id not in credential_ids
             self._guards.discard(guard)
             with suppress(RuntimeError):  # its loop has closed: nothing left to end
                 guard.wake()

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import PersonalAccessToken
-from mcpgateway.mcp.streams import REVOKED_MESSAGE
+from mcpgateway.mcp.streams import REVOKED_MESSAGE, SPOTIFY_DISCONNECTED_MESSAGE
 from tests.conftest import make_grant, make_personal_access_token
 from tests.mcpgateway.mcp.conftest import LEGACY, MODERN, MODERN_META, POST_HEADERS, bearer, initialize_params, rpc
 from tests.support.processes import free_port
@@ -109,6 +109,26 @@ def test_a_revocation_on_the_same_worker_ends_its_open_call_at_once(slow_spotify
     assert_refused_as_revoked(status, body)
     assert latency < 1.0
     assert next_request_status(gateway, slow_spotify) == 401
+
+
+def test_disconnecting_spotify_ends_the_persons_open_calls(slow_spotify, start_gateway, person):
+    """The call in flight acts with the grant the person just withdrew: it ends too (by person,
+    whatever its credential)."""
+    gateway = start_gateway()
+    cookies = signed_in_cookies(person)
+
+    async def disconnect() -> float:
+        async with httpx.AsyncClient(cookies=cookies) as http:
+            response = await http.post(f"{gateway}{reverse('spotify_disconnect')}", data={"csrfmiddlewaretoken": cookies["csrftoken"]})
+        assert response.status_code == 302, response.text
+        return time.monotonic()
+
+    status, body, latency = revoked_while_in_flight(gateway, disconnect)
+    # The token is still good (no 401, which would send the client to sign in again).
+    assert status == 200 and json.loads(body) == {
+        "jsonrpc": "2.0", "id": 7, "error": {"code": -32000, "message": SPOTIFY_DISCONNECTED_MESSAGE}}
+    assert latency < 1.0
+    assert next_request_status(gateway, slow_spotify) == 200
 
 
 @needs_redis
