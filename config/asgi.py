@@ -36,11 +36,27 @@ mcp_application = McpASGIHandler()
 from mcpgateway.core.lifespan import lifespan  # noqa: E402
 
 
+# The live dashboard (issue #11): a WebSocket per open dashboard page, signed in by the session
+# cookie, from an allowed origin only (mcpgateway/dashboard/consumers.py).
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from mcpgateway.dashboard.consumers import DashboardConsumer  # noqa: E402
+
+websocket_application = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(URLRouter([path("ws/dashboard", DashboardConsumer.as_asgi())]))
+)
+
+
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":  # uvicorn --lifespan on: at shutdown, buffered audit rows are written
         await lifespan(scope, receive, send)
     elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
         await mcp_application(scope, receive, send)
+    elif scope["type"] == "websocket":
+        await websocket_application(scope, receive, send)
     else:
         await django_application(scope, receive, send)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import PersonalAccessToken
 from mcpgateway.audit.models import AuditEvent
 from mcpgateway.audit.services import audit_record
+from mcpgateway.dashboard.events import dashboard_event_on_commit
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.oauth.services import oauth_tokens_revoke
@@ -59,6 +60,7 @@ def credential_revoke(*, credential_id: str, revoked_by=None) -> int:
         bump_revocation_epoch_on_commit()
         # Open /mcp streams of it, on any worker, end at once (mcpgateway.mcp.streams).
         announce_revocation_on_commit(credential_ids=[credential_id])
+        dashboard_event_on_commit(user_id=owner_id, kind="client_revoked", credential_id=credential_id)
         if ended or closed:
             _record_revocation(owner_id=owner_id, revoked_by=revoked_by, credential_id=credential_id, clients=clients,
                                details={**details, "sessions_closed": closed})

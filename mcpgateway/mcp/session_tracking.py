@@ -29,6 +29,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 
 from mcpgateway.core.revocation import EpochCache
 from mcpgateway.core.storable_text import storable_text
+from mcpgateway.dashboard.events import adashboard_event_send
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.mcp.responses import bodiless, no_get_stream, session_id_missing, session_not_found
@@ -132,6 +133,8 @@ async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: 
     await sync_to_async(_end_beyond_cap)(principal.credential_id)
     state = _state(row)
     _cache.put(str(row.id), state, epoch)
+    await adashboard_event_send(user_id=principal.user_id, kind="client_connected", credential_id=principal.credential_id,
+                                client_name=row.client_name)
     return state
 
 
@@ -182,6 +185,8 @@ async def mcp_connection_for(*, principal: Principal, client: ClientInfo, epoch:
         )
         if created:
             await sync_to_async(_end_beyond_cap)(principal.credential_id)
+            await adashboard_event_send(user_id=principal.user_id, kind="client_connected",
+                                        credential_id=principal.credential_id, client_name=client_name)
         state = _state(row)
         _cache.put(key, state, epoch)
     return state
@@ -196,6 +201,7 @@ async def mcp_session_touch(*, state: SessionState, client: ClientInfo) -> None:
         return
     state.last_seen_at = now
     await McpSession.objects.filter(pk=state.id).aupdate(last_seen_at=now, **client.row_fields())
+    await adashboard_event_send(user_id=state.user_id, kind="client_seen", session_id=str(state.id), last_seen_at=now.isoformat())
 
 
 def _end(session_id: uuid.UUID) -> None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
 from mcpgateway.core.revocation import announce_revocation_on_commit, bump_revocation_epoch
+from mcpgateway.dashboard.events import dashboard_event_on_commit
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
 
 from . import accounts, webapi
@@ -153,6 +154,7 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
         grant.refresh_lease = ""
         grant.refresh_lease_expires_at = None
         grant.save()  # its post_save signal tells every worker's grant cache (mcpgateway.core.signals)
+        dashboard_event_on_commit(user_id=user.pk, kind="spotify_status", status=SpotifyGrant.Status.ACTIVE)
     grant.refresh_from_db()
     logger.info("User %s connected Spotify account %s", user.pk, spotify_user_id)
     return grant
@@ -177,6 +179,7 @@ def grant_disconnect(*, grant: SpotifyGrant) -> SpotifyGrant:
     _bump_after_commit()
     # A tool call in flight acts with the grant the person just withdrew: its stream ends too.
     announce_revocation_on_commit(user_ids=[grant.user_id])
+    dashboard_event_on_commit(user_id=grant.user_id, kind="spotify_status", status=SpotifyGrant.Status.DISCONNECTED)
     grant.refresh_from_db()
     logger.info("Spotify grant %s of user %s disconnected", grant.pk, grant.user_id)
     return grant
@@ -346,6 +349,7 @@ def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, need
     SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
     if needs_reconnect:
         _bump_after_commit()
+        dashboard_event_on_commit(user_id=grant.user_id, kind="spotify_status", status=SpotifyGrant.Status.NEEDS_RECONNECT)
 
 
 # --- The beat's sweep ---------------------------------------------------------------------------
