@@ -54,6 +54,7 @@
     var socket = new WebSocket(scheme + window.location.host + "/ws/dashboard");
     socket.onopen = function () {
       retryMs = 1000;
+      status.setAttribute("data-socket", "open");
       if (changed) say("Updated — reload to see everything.", true);
       else status.hidden = true;
     };
@@ -65,6 +66,7 @@
       say((messages[event.kind] || "Something changed.") + " Updated — reload to see everything.", true);
     };
     socket.onclose = function () {
+      status.setAttribute("data-socket", "closed");
       say("Live updates are off (the connection to the gateway dropped): reload to see changes.", true);
       window.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 30000);
