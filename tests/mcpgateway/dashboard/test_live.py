@@ -125,3 +125,34 @@ def test_the_dashboard_page_loads_the_live_script_and_marks_rows(client, person)
     page = client.get("/").content.decode()
     assert "dashboard/live.js" in page and 'data-testid="live-status"' in page
     assert f'data-credential="{PersonalAccessToken.objects.get(user=person).credential_id}"' in page
+
+
+def test_a_client_connecting_over_mcp_reaches_the_page(person):
+    """Over the same ASGI application, in this process: the first /mcp request of a client makes its
+    row, and the person's open page hears of it."""
+    from tests.mcpgateway.mcp.conftest import MODERN, MODERN_META, POST_HEADERS, rpc
+
+    token = make_personal_access_token(person, name="laptop")
+    credential_id = PersonalAccessToken.objects.get(user=person).credential_id
+    headers = page_headers(person)
+    body = json.dumps(rpc("tools/list", {"_meta": MODERN_META})).encode()
+    mcp_headers = [(b"host", HOST.encode()), (b"authorization", f"Bearer {token}".encode()),
+                   (b"mcp-protocol-version", MODERN.encode()), (b"mcp-method", b"tools/list"),
+                   (b"content-length", str(len(body)).encode())]
+    mcp_headers += [(name.lower().encode(), value.encode()) for name, value in POST_HEADERS.items()]
+
+    async def scenario():
+        page = Page(headers)
+        assert (await page.connect())[0]
+        request = ApplicationCommunicator(application, {
+            "type": "http", "method": "POST", "path": "/mcp", "raw_path": b"/mcp", "query_string": b"", "headers": mcp_headers,
+            "scheme": "http", "http_version": "1.1", "client": ("127.0.0.1", 50001), "server": ("127.0.0.1", 80)})
+        await request.send_input({"type": "http.request", "body": body, "more_body": False})
+        start = await request.receive_output(5)
+        event = await page.receive_json_from(timeout=5)
+        await page.disconnect()
+        return start["status"], event
+
+    status, event = asyncio.run(scenario())
+    assert status == 200
+    assert event == {"kind": "client_connected", "credential_id": credential_id, "client_name": "pytest-client"}
