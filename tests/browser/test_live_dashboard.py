@@ -55,3 +55,31 @@ def test_a_revocation_in_another_browser_updates_the_open_page(gateway_server, d
             expect(watching.locator("[data-testid=live-reload]")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_the_page_says_when_live_updates_are_off(django_user_model):
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.processes import GatewayProcesses
+
+    django_user_model.objects.create_user(username="robin", password=PASSWORD)
+    processes = GatewayProcesses()
+    gateway = processes.start()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(15_000)
+                sign_in(page, gateway, "robin")
+                status = page.locator("[data-testid=live-status]")
+                expect(status).to_have_attribute("data-socket", "open")
+                processes.stop()  # the gateway goes away: the page stays, and says what that means
+                expect(status).to_have_attribute("data-socket", "closed")
+                expect(status).to_contain_text("Live updates are off")
+                expect(page.locator("[data-testid=live-reload]")).to_be_visible()
+            finally:
+                browser.close()
+    finally:
+        processes.stop()
