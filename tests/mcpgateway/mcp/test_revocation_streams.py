@@ -269,3 +269,25 @@ def test_without_the_broadcast_a_stream_under_way_ends_at_its_next_event(start_g
     lines, latency = revoked_mid_stream(gateway, progress_request(gateway, token, MODERN), revoke_here)
     assert_ended_by_revocation(lines)
     assert latency < 1.0  # the next progress event, 0.5 s apart
+
+
+@needs_redis
+def test_deactivating_a_person_elsewhere_ends_their_open_call(slow_spotify, start_gateway, person):
+    """Deactivation (here, in this process: another machine as far as the worker knows) revokes
+    every credential of the person, announced through Redis to the worker holding the call."""
+    from asgiref.sync import sync_to_async
+
+    gateway = start_gateway()
+
+    def deactivate():
+        person.is_active = False
+        person.save()
+
+    async def revoke_here():
+        await sync_to_async(deactivate)()
+        return time.monotonic()
+
+    status, body, latency = revoked_while_in_flight(gateway, revoke_here)
+    assert_refused_as_revoked(status, body)
+    assert latency < 1.0
+    assert next_request_status(gateway, slow_spotify) == 401
