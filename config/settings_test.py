@@ -29,3 +29,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # those limits set their own (tests/accounts/test_rate_limits.py).
 PASSWORD_RESET_LIMIT_PER_HOUR = 10_000
 SIGN_UP_LIMIT_PER_HOUR = 10_000
+# A shared Redis keeps an earlier run's cache keys for a while (rate-limit counters, heartbeats):
+# each run, and the processes it starts (same environment), use keys of their own.
+CACHES["default"]["KEY_PREFIX"] = env("TEST_DATABASE_NAME") or "test"  # noqa: F405
