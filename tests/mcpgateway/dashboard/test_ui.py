@@ -109,7 +109,7 @@ def test_the_fresh_token_form_ticks_the_mcp_scopes_and_90_days(signed_in):
 def test_scopes_read_in_plain_language_with_the_raw_id_on_hover(signed_in, person):
     make_personal_access_token(person, name="laptop", scopes={"spotify:read", "api"})
     page = signed_in.get("/").content.decode()
-    row = re.search(r'<tbody data-testid="token-row">(.*?)</tbody>', page, re.S).group(1)
+    row = re.search(r'<tbody data-testid="token-row"[^>]*>(.*?)</tbody>', page, re.S).group(1)
     assert f'<span class="scope" title="spotify:read">{SCOPE_NAMES["spotify:read"]}</span>' in row
     assert '<span class="scope" title="api">Use the gateway&#x27;s REST API as you</span>' in row
     assert "spotify:read</td>" not in row and "<code>spotify:read</code>" not in page  # the form names them too

@@ -252,7 +252,7 @@ def test_the_dashboard_says_how_a_2025_session_of_an_oauth_client_signed_in(sign
     legacy_session(worker, tokens["access_token"], name="desktop-app-via-proxy")
 
     page = signed_in.get("/").content.decode()
-    clients = re.findall(r'<tbody data-testid="oauth-client">.*?</tbody>', page, re.S)
+    clients = re.findall(r'<tbody data-testid="oauth-client"[^>]*>.*?</tbody>', page, re.S)
     client = [block for block in clients if "desktop-app-via-proxy" in block]
     assert client, page
     assert "signed in with OAuth" in client[0] and 'data-testid="oauth-client-session"' in client[0], client[0]
