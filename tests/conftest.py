@@ -145,3 +145,14 @@ def admin_client(client, django_user_model):
     client.force_login(admin)
     client.admin = admin
     return client
+
+
+@pytest.fixture(autouse=True)
+def audit_rows_written_before_the_database_is_reset(_django_db_marker):
+    """A tool call's audit row is written by the writer thread up to a second later; resetting a
+    test database (TRUNCATE) while that thread writes deadlocks on PostgreSQL. Write them now, before
+    pytest-django's teardown (which this fixture's dependency on its marker fixture puts after)."""
+    yield
+    from mcpgateway.audit.writer import writer
+
+    writer.flush()

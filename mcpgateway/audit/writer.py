@@ -112,10 +112,13 @@ class AuditWriter:
                 while batch := self._take(max(1, settings.AUDIT_BATCH_SIZE)):
                     written += self._write(batch)
             finally:
-                try:
-                    close_old_connections()  # this thread's connection, as a request's end would
-                except Exception:  # noqa: BLE001
-                    pass
+                # The writer thread's own connection, as a request's end would close it; a caller
+                # on another thread (shutdown, tests) keeps its connection and its transaction.
+                if threading.current_thread() is self._thread:
+                    try:
+                        close_old_connections()
+                    except Exception:  # noqa: BLE001
+                        pass
         return written
 
     def _write(self, batch: list[dict[str, Any]]) -> int:
