@@ -93,3 +93,19 @@ def test_a_row_the_database_refuses_does_not_take_its_batch_with_it(monkeypatch,
 def test_what_a_client_sends_is_summarised_into_storable_json():
     kept = summarise({"bad\x00key": "nul\x00here", "surrogate": "\ud800x", "nan": float("nan"), "inf": float("inf"), "big": 2**70})
     assert kept == {"badkey": "nulhere", "surrogate": "x", "nan": "nan", "inf": "inf", "big": str(2**70)}
+
+
+@pytest.mark.django_db
+def test_flushing_from_another_thread_leaves_its_connection_and_transaction_alone(settings, monkeypatch, person):
+    """The writer closes old connections on its own thread only: a caller (shutdown, the tests'
+    reset) that flushes inside a transaction keeps it; closing it there would break the transaction."""
+    from django.db import connection
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0  # "obsolete" at once, were it checked
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    writer.submit(row("search", person.pk))
+    assert connection.in_atomic_block  # the test's own transaction
+    assert writer.flush() == 1
+    assert connection.connection is not None and not connection.needs_rollback
+    assert AuditEvent.objects.filter(tool="search", user=person).count() == 1
