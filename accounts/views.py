@@ -249,7 +249,15 @@ def _too_many(response: HttpResponse) -> HttpResponse:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's, ending the forced change (User.must_change_password) in the same save."""
+    """Django's, ending the forced change (User.must_change_password) in the same save. A person
+    who signs in with single sign-on has no password (accounts.sso), so nothing to change: they are
+    told so instead of meeting a form that asks for their old one."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_usable_password():
+            messages.info(request, "You sign in with single sign-on: this account has no password to change.")
+            return redirect("dashboard")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         user_password_chosen(user=form.user)

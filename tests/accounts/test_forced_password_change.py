@@ -84,3 +84,26 @@ def test_a_password_an_admin_sets_later_must_be_changed_too(admin_client, person
     person.refresh_from_db()
     assert person.must_change_password
     assert sign_in("pat", CHOSEN_BY_ADMIN).get("/")["Location"] == "/accounts/password/"
+
+
+def test_a_person_without_a_password_is_not_offered_a_password_change(django_user_model):
+    """Single sign-on makes accounts without a password (accounts.sso): no Password link, and the
+    page says why instead of asking for an old password they never had."""
+    from tests.conftest import public_client
+
+    person = django_user_model.objects.create_user(username="sso-person", email="sso@example.com")
+    person.set_unusable_password()
+    person.save()
+    client = public_client()
+    client.force_login(person)
+    assert 'href="/accounts/password/"' not in client.get("/").content.decode()
+    answer = client.get("/accounts/password/", follow=True)
+    assert answer.redirect_chain[-1][0] == "/" and "no password to change" in answer.content.decode()
+
+
+def test_a_person_with_a_password_keeps_the_password_link(django_user_model):
+    person = django_user_model.objects.create_user(username="pw-person", password="a long and unusual password")
+    client = public_client()
+    client.force_login(person)
+    assert 'href="/accounts/password/"' in client.get("/").content.decode()
+    assert client.get("/accounts/password/").status_code == 200
