@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from gateway_setup import BENCH_CLIENT_ID, free_port, gateway_command, person_with_grant, start, use_bench_environment  # noqa: E402
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 TOOL = "get_currently_playing"
@@ -51,14 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gateway-mcp-bench-"))
-    from cryptography.fernet import Fernet
-
-    os.environ.update(
-        DEBUG="0", SECRET_KEY="bench-only", TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(), VAR_DIR=str(workdir),
-        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        LOG_LEVEL="WARNING", SPOTIFY_CLIENT_ID="gateway-bench", DJANGO_SETTINGS_MODULE="config.settings",
-        AUDIT_TOOL_CALLS="0" if args.no_audit else "1",
-    )
+    use_bench_environment(workdir, AUDIT_TOOL_CALLS="0" if args.no_audit else "1")
     from mcpgateway.spotify_emulator.testing import EmulatorProcess
 
     servers: list[subprocess.Popen] = []
@@ -68,8 +62,7 @@ def main() -> None:
             token, bare_token = set_up(emulator)
             gateway_port, bare_port = free_port(), free_port()
             os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{gateway_port}"
-            gateway = start([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(gateway_port), "--lifespan", "on", "--no-access-log", "--log-level", "warning"], gateway_port)
+            gateway = start(gateway_command(gateway_port), gateway_port)
             servers.append(gateway)
             bare_env = {"BENCH_SPOTIFY_API_URL": emulator.api_url, "BENCH_SPOTIFY_ACCESS_TOKEN": bare_token}
             bare = start([sys.executable, str(ROOT / "bench" / "bare_mcp_server.py"), str(bare_port)], bare_port, bare_env)
@@ -95,28 +88,15 @@ def set_up(emulator) -> tuple[str, str]:
     import django
 
     django.setup()
-    from datetime import timedelta
-
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.utils import timezone
 
     from accounts.services import personal_access_token_create
-    from mcpgateway.core.crypto import SecretToken
     from mcpgateway.core.scopes import ALL_SCOPES
-    from mcpgateway.spotify.models import SpotifyGrant
 
     print("Setting up: database, emulator grants, a personal access token", flush=True)
     call_command("migrate", verbosity=0)
-    emulator.register_client("gateway-bench", ["http://127.0.0.1:8000/spotify/callback"], mode="extended")
-    mine, bare = emulator.mint_grants("gateway-bench", user_ids=["alice"]), emulator.mint_grants("gateway-bench", user_ids=["alice"])
-    user = get_user_model().objects.create_user(username="bench")
-    SpotifyGrant.objects.create(
-        user=user, spotify_user_id="alice", scopes=mine[0]["scope"],
-        access_token=SecretToken.from_plaintext(mine[0]["access_token"]),
-        refresh_token=SecretToken.from_plaintext(mine[0]["refresh_token"]),
-        access_token_expires_at=timezone.now() + timedelta(seconds=mine[0]["expires_in"]),
-    )
+    user = person_with_grant(emulator, "bench")
+    bare = emulator.mint_grants(BENCH_CLIENT_ID, user_ids=["alice"])
     _row, plaintext = personal_access_token_create(user=user, name="bench", scopes=ALL_SCOPES, expires_in_days=None)
     return plaintext, bare[0]["access_token"]
 
@@ -126,26 +106,6 @@ def audited_calls() -> int:
     from mcpgateway.audit.models import AuditEvent
 
     return AuditEvent.objects.filter(kind=AuditEvent.Kind.TOOL_CALL).count()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(command: list[str], port: int, extra_env: dict | None = None) -> subprocess.Popen:
-    import httpx
-
-    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(extra_env or {})})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on port {port} did not start")
 
 
 def cpu_seconds(pid: int) -> float:

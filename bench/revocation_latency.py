@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gateway_setup import free_port, gateway_command, person_with_grant, start, use_bench_environment  # noqa: E402
+
 MODERN = "2026-07-28"
 TOOL = "get_currently_playing"
 META = {
@@ -48,13 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gateway-revocation-bench-"))
-    from cryptography.fernet import Fernet
-
-    os.environ.update(
-        DEBUG="0", SECRET_KEY="bench-only", TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(), VAR_DIR=str(workdir),
-        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        LOG_LEVEL="WARNING", SPOTIFY_CLIENT_ID="gateway-bench", DJANGO_SETTINGS_MODULE="config.settings",
-    )
+    use_bench_environment(workdir)
     from mcpgateway.spotify_emulator.testing import EmulatorProcess
 
     workers: list[subprocess.Popen] = []
@@ -65,7 +61,7 @@ def main() -> None:
             ports = [free_port(), free_port()]
             os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports[0]}"
             for port in ports:
-                workers.append(start(port))
+                workers.append(start(gateway_command(port), port))
             first, second = (f"http://127.0.0.1:{port}" for port in ports)
             emulator.set_faults(api_latency_ms=args.slow_ms)
             cookies = signed_in_cookies(user)
@@ -84,27 +80,11 @@ def set_up(emulator):
     import django
 
     django.setup()
-    from datetime import timedelta
-
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.utils import timezone
-
-    from mcpgateway.core.crypto import SecretToken
-    from mcpgateway.spotify.models import SpotifyGrant
 
     print("Setting up: database, an emulator grant, a signed-in person", flush=True)
     call_command("migrate", verbosity=0)
-    emulator.register_client("gateway-bench", ["http://127.0.0.1:8000/spotify/callback"], mode="extended")
-    minted = emulator.mint_grants("gateway-bench", user_ids=["alice"])[0]
-    user = get_user_model().objects.create_user(username="revocation-bench")
-    SpotifyGrant.objects.create(
-        user=user, spotify_user_id="alice", scopes=minted["scope"],
-        access_token=SecretToken.from_plaintext(minted["access_token"]),
-        refresh_token=SecretToken.from_plaintext(minted["refresh_token"]),
-        access_token_expires_at=timezone.now() + timedelta(seconds=minted["expires_in"]),
-    )
-    return user
+    return person_with_grant(emulator, "revocation-bench")
 
 
 def signed_in_cookies(user) -> dict[str, str]:
@@ -181,29 +161,6 @@ def report(trials: list[dict], args) -> None:
     p99 = percentile([t["stream_closed"] for t in trials], 99)
     print(f"requests accepted after the revocation's response: {accepted} (target 0)")
     print(f"target (open streams p99 < 1 s, 0 accepted): {'met' if p99 < 1 and accepted == 0 else 'NOT met'}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(port: int) -> subprocess.Popen:
-    import httpx
-
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port), "--lifespan", "on", "--no-access-log", "--log-level", "warning"], cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"worker on port {port} did not start")
 
 
 if __name__ == "__main__":
