@@ -26,7 +26,7 @@ def credential_status(*, revoked_at: datetime | None, expires_at: datetime | Non
 def status_badge(status: str):
     """The status as admins scan it: revoked and expired rows look ended."""
     colours = {ACTIVE: "#137333", REVOKED: "#c5221f", EXPIRED: "#5f6368"}
-    return format_html('<strong class="credential-status" data-status="{}" style="color:{}">{}</strong>',
+    return format_html('<strong class="credential-status" data-status="{}" style="color:{};white-space:nowrap">{}</strong>',
                        status, colours.get(status, "inherit"), status)
 
 

@@ -3,7 +3,9 @@ clean copy of the repository (it bootstraps .venv, var/local.env, the database a
 itself), then a real browser signs in with the printed admin password, connects Spotify at the
 emulator, creates a personal access token, and three kinds of MCP clients (the SDK's `Client` with
 that token, the SDK's `OAuthClientProvider` with a loopback callback, npm `mcp-remote`) call
-Spotify tools in both protocol eras and change the person's player.
+Spotify tools in both protocol eras and change the person's player. Then the person revokes the
+token with the dashboard's button and, as the admin, revokes the OAuth client's authorization with
+the admin's own action: both credentials are refused at their next request.
 
 On a PostgreSQL run of the suite the same command runs against a fresh PostgreSQL database and,
 when the suite has Redis, a Redis database of its own, with two web workers."""
@@ -124,7 +126,7 @@ async def journey(product: Product, node: str) -> None:
             for mode, era, pick, volume in (("legacy", LEGACY, 0, 11), (None, MODERN, 1, 12)):
                 http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
                 await use_spotify(product, http, mode, era, pick=pick, volume=volume)
-            await oauth_client(page, product)
+            oauth_storage = await oauth_client(page, product)
             # mcp-remote talks 2025-11-25 to the gateway by default; the second run, with the tokens
             # the first one got, negotiates 2026-07-28 (--protocol auto).
             await mcp_remote(page, product, node, protocol="legacy", pick=4, volume=31)
@@ -139,6 +141,8 @@ async def journey(product: Product, node: str) -> None:
             assert all("signed in with OAuth" in c for c in oauth_clients), clients
             token_clients = await page.locator("#tokens [data-testid=token-client]").all_inner_texts()
             assert token_clients, await page.locator("#tokens").inner_text()
+            await revoke_on_the_dashboard(page, product, token)
+            await revoke_in_the_admin(page, product, oauth_storage)
         except BaseException:
             await screenshot(page, "failure")
             raise
@@ -215,6 +219,43 @@ async def play_and_turn_up(product: Product, tools: set[str], call, *, pick: int
     assert (player["item_uri"], player["is_playing"], player["volume_percent"]) == (track, True, volume), player
 
 
+async def refused_at_mcp(product: Product, bearer: str) -> None:
+    """The credential's next request to /mcp is refused (401), whatever it asks."""
+    async with create_mcp_http_client(headers={"Authorization": f"Bearer {bearer}"}) as http:
+        answer = await http.post(f"{product.base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                                 headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": MODERN})
+    assert answer.status_code == 401, (answer.status_code, answer.text[:300])
+
+
+async def revoke_on_the_dashboard(page, product: Product, token: str) -> None:
+    """The person's own button: Revoke, a confirmation page naming what stops, and the token is refused."""
+    await page.goto(product.base + "/")
+    await page.get_by_role("link", name="Revoke newcomer's script").click()
+    await page.wait_for_selector("#revoke-credential")
+    await screenshot(page, "09-revoke-token-confirm")
+    await page.get_by_role("button", name="Revoke newcomer's script").click()
+    await page.wait_for_url(product.base + "/")
+    await refused_at_mcp(product, token)
+
+
+async def revoke_in_the_admin(page, product: Product, storage: MemoryStorage) -> None:
+    """The admin's own action on the OAuth authorizations list: the client's access token is refused
+    at its next request and its refresh token no longer works."""
+    await page.goto(product.base + "/admin/mcpgateway/oauthauthorization/")
+    row = page.locator("#result_list tbody tr", has_text="Newcomer's assistant")
+    await row.locator("input.action-select").check()
+    await page.select_option("select[name=action]", "revoke")
+    await page.click("button[name=index]")
+    assert "Revoked 1 authorization(s)." in await page.inner_text(".messagelist")
+    await screenshot(page, "10-admin-revoked-authorization")
+    await refused_at_mcp(product, storage.tokens.access_token)
+    async with create_mcp_http_client() as http:
+        refreshed = await http.post(f"{product.base}/oauth/token", data={
+            "grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
+            "client_id": storage.client_info.client_id})
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant", refreshed.text[:300]
+
+
 class LoopbackCallback:
     """The client's own redirect target (RFC 8252 §7.3: http on the loopback address, any port): a
     tiny HTTP server that keeps the authorization response's code, state and iss."""
@@ -267,7 +308,7 @@ async def approve_in_browser(page, url: str, *, client_name: str, lands_on: str,
     await screenshot(page, f"{step}-callback")
 
 
-async def oauth_client(page, product: Product) -> None:
+async def oauth_client(page, product: Product) -> MemoryStorage:
     """The SDK's OAuthClientProvider: discovery, registration, the person's consent in the browser,
     the code back on a real loopback server; then Spotify in both eras with one authorization."""
     callback = LoopbackCallback()
@@ -281,7 +322,8 @@ async def oauth_client(page, product: Product) -> None:
         client_name="Newcomer's assistant", redirect_uris=[callback.uri], grant_types=["authorization_code", "refresh_token"],
         response_types=["code"], token_endpoint_auth_method="none",
     )
-    auth = OAuthClientProvider(f"{product.base}/mcp", metadata, MemoryStorage(), redirect_handler=redirect_handler,
+    storage = MemoryStorage()
+    auth = OAuthClientProvider(f"{product.base}/mcp", metadata, storage, redirect_handler=redirect_handler,
                                callback_handler=callback.result)
     try:
         for mode, era, pick, volume in (("legacy", LEGACY, 2, 21), (None, MODERN, 3, 22)):
@@ -290,6 +332,7 @@ async def oauth_client(page, product: Product) -> None:
         callback.close()
     assert len(consents) == 1, consents  # one consent serves both eras
     assert callback.received.get("iss") == product.base, callback.received  # RFC 9207
+    return storage
 
 
 async def mcp_remote(page, product: Product, node: str, *, protocol: str, pick: int, volume: int) -> None:
