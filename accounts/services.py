@@ -33,8 +33,12 @@ def token_digest(token: str) -> str:
     return hmac.new(settings.TOKEN_HASH_PEPPER.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def personal_access_token_create(*, user, name: str, scopes: set[str] | frozenset[str], expires_in_days: int | None) -> tuple[PersonalAccessToken, str]:
-    """Create a token; returns the row and the plaintext, which is never stored and never shown again."""
+def personal_access_token_create(
+    *, user, name: str, scopes: set[str] | frozenset[str], expires_in_days: int | None, made_with: PersonalAccessToken | None = None
+) -> tuple[PersonalAccessToken, str]:
+    """Create a token; returns the row and the plaintext, which is never stored and never shown again.
+    `made_with`: the token a script used to ask for this one (the REST API). A token cannot mint a
+    wider or longer-lived one, or a leaked `api` token would be a way to every scope, for ever."""
     name = name.strip()
     if not name:
         raise ValueError("Give the token a name, so you can recognise it later.")
@@ -50,6 +54,15 @@ def personal_access_token_create(*, user, name: str, scopes: set[str] | frozense
         raise ValueError("Choose at least one scope.")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise ValueError("Expiry must be between 1 and 3650 days, or never.")
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    if made_with is not None:
+        wider = set(scopes) - made_with.scope_set
+        if wider:
+            raise PermissionError(f"The token making this one does not have the scopes {', '.join(sorted(wider))}: "
+                                  "a token can only make tokens with its own scopes or fewer (create it on the dashboard instead).")
+        if made_with.expires_at is not None and (expires_at is None or expires_at > made_with.expires_at):
+            raise PermissionError(f"The token making this one expires on {made_with.expires_at:%Y-%m-%d}: a token can only make "
+                                  "tokens that expire no later than itself (create it on the dashboard instead).")
     plaintext = PAT_PREFIX + secrets.token_urlsafe(32)
     pat = PersonalAccessToken.objects.create(
         user=user,
@@ -57,7 +70,7 @@ def personal_access_token_create(*, user, name: str, scopes: set[str] | frozense
         token_prefix=plaintext[: len(PAT_PREFIX) + 4],
         token_digest=token_digest(plaintext),
         scopes=" ".join(sorted(scopes)),
-        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=expires_at,
     )
     return pat, plaintext
 

@@ -40,6 +40,7 @@ class TokenAuth(HttpBearer):
             return None
         request.user = user
         request.api_token_scopes = principal.scopes
+        request.api_token_credential_id = principal.credential_id
         return _admitted(user, admin=self.admin)
 
 

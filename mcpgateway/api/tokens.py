@@ -51,14 +51,25 @@ def tokens_list(request):
     return PersonalAccessToken.objects.filter(user=request.auth, revoked_at__isnull=True).order_by("-created_at", "-pk")
 
 
-@router.post("", response=responses(TokenCreatedOut, 400, status=201), summary="Create a personal access token")
+@router.post(
+    "", response=responses(TokenCreatedOut, 400, status=201), summary="Create a personal access token",
+    description="Called with a personal access token, the new token can have only that token's scopes (or fewer) "
+                "and expire no later than it (403 otherwise).",
+)
 def token_create(request, payload: TokenIn, response: HttpResponse):
+    credential_id = getattr(request, "api_token_credential_id", None)  # set when a script calls with a token
+    made_with = None
+    if credential_id is not None:
+        made_with = PersonalAccessToken.objects.get(pk=int(credential_id.removeprefix("pat:")))
     try:
         token, plaintext = personal_access_token_create(
-            user=request.auth, name=payload.name, scopes=set(payload.scopes), expires_in_days=payload.expires_in_days
+            user=request.auth, name=payload.name, scopes=set(payload.scopes), expires_in_days=payload.expires_in_days,
+            made_with=made_with,
         )
     except ValueError as exc:
         raise HttpError(400, f"The token was not created: {exc}") from None
+    except PermissionError as exc:
+        raise HttpError(403, f"The token was not created: {exc}") from None
     token.token = plaintext
     response["Cache-Control"] = "no-store"  # the only time the token exists outside its client
     return Status(201, token)

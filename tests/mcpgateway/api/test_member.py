@@ -14,7 +14,7 @@ from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.oauth.services import oauth_authorization_record
 from mcpgateway.spotify.models import SpotifyGrant
-from tests.conftest import make_grant
+from tests.conftest import make_grant, public_client
 from tests.mcpgateway.oauth.conftest import REDIRECT_URI, make_client
 
 from .conftest import Api, api_token
@@ -74,12 +74,12 @@ def test_revoking_a_client_ends_its_credential_for_every_client_using_it(member_
 
 
 def test_tokens_are_listed_created_once_and_revoked(member_api):
-    created = member_api.post("/tokens", {"name": "cron job", "scopes": ["spotify:read", "api"], "expires_in_days": None})
+    created = member_api.post("/tokens", {"name": "cron job", "scopes": ["api"], "expires_in_days": None})
     assert created.status_code == 201
     assert created["Cache-Control"] == "no-store"
     body = created.json()
     assert body["token"].startswith("smgp_") and body["prefix"] == body["token"][:9]
-    assert body["scopes"] == ["api", "spotify:read"] and body["expires_at"] is None and body["active"]
+    assert body["scopes"] == ["api"] and body["expires_at"] is None and body["active"]
     assert authenticate_personal_access_token(body["token"]).user_id == member_api.person.pk
     listed = member_api.get("/tokens").json()
     assert {item["name"] for item in listed["items"]} == {"cron job", "script"}
@@ -91,6 +91,31 @@ def test_tokens_are_listed_created_once_and_revoked(member_api):
     assert authenticate_personal_access_token(body["token"]) is None
     assert member_api.delete(f"/tokens/{body['id']}").status_code == 404
     assert [item["name"] for item in member_api.get("/tokens").json()["items"]] == ["script"]
+
+
+def test_a_token_cannot_make_a_token_with_a_scope_it_lacks(member_api):
+    response = member_api.post("/tokens", {"name": "wider", "scopes": ["api", "spotify:playback"], "expires_in_days": 30})
+    assert response.status_code == 403
+    assert "spotify:playback" in response.json()["detail"] and "its own scopes or fewer" in response.json()["detail"]
+    assert PersonalAccessToken.objects.count() == 1
+
+
+@pytest.mark.parametrize("expires_in_days", [None, 31])
+def test_a_token_cannot_make_a_token_that_outlives_it(person, expires_in_days):
+    _, plaintext = personal_access_token_create(user=person, name="month", scopes={"api", "spotify:read"}, expires_in_days=30)
+    api = Api(token=plaintext)
+    response = api.post("/tokens", {"name": "longer", "scopes": ["spotify:read"], "expires_in_days": expires_in_days})
+    assert response.status_code == 403
+    assert "expire no later than itself" in response.json()["detail"]
+    assert api.post("/tokens", {"name": "shorter", "scopes": ["spotify:read"], "expires_in_days": 29}).status_code == 201
+    assert set(PersonalAccessToken.objects.values_list("name", flat=True)) == {"month", "shorter"}
+
+
+def test_a_signed_in_browser_makes_tokens_with_any_scope(person):
+    browser = public_client()  # Django's test client skips the CSRF check, which test_auth covers
+    browser.force_login(person)
+    created = Api(browser).post("/tokens", {"name": "wide", "scopes": ["api", "spotify:playback"], "expires_in_days": None})
+    assert created.status_code == 201, created.content
 
 
 def test_a_script_can_revoke_its_own_token_and_is_then_refused(member_api):
