@@ -133,6 +133,12 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
 
     now = timezone.now()
     with transaction.atomic():
+        # The check before the exchange spared a needless trip; this one, with the places locked,
+        # is the one that counts: two people racing for the last place cannot both take it.
+        _lock_spotify_app_places()
+        refusal = connect_refusal(grant=grant_for_user(user=user))
+        if refusal:
+            raise ConnectError(refusal)
         grant, _ = SpotifyGrant.objects.select_for_update().get_or_create(user=user, defaults={"spotify_user_id": spotify_user_id})
         grant.spotify_user_id = spotify_user_id
         grant.display_name = (profile.get("display_name") or spotify_user_id)[:255]
@@ -158,6 +164,18 @@ def connect_complete(*, user, session, state: str | None, code: str | None, erro
     grant.refresh_from_db()
     logger.info("User %s connected Spotify account %s", user.pk, spotify_user_id)
     return grant
+
+
+# pg_advisory_xact_lock's key for "a Spotify grant takes a place in the app" (any constant of ours).
+SPOTIFY_APP_PLACES_LOCK = 0x5370_6F74  # "Spot"
+
+
+def _lock_spotify_app_places() -> None:
+    """Serialise the connections that may take a place until the transaction ends. SQLite needs
+    nothing: its transactions are IMMEDIATE (config/settings.py), one writer at a time."""
+    if settings.SPOTIFY_APP_USER_LIMIT > 0 and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SPOTIFY_APP_PLACES_LOCK])
 
 
 def _tokens_dropped(status: str) -> dict:

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from mcpgateway.spotify.models import SpotifyGrant
-from tests.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URI, make_grant
+from tests.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URI, make_grant, public_client
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +174,75 @@ def test_people_not_marked_allow_listed_are_told_whom_to_ask_first(admin_client,
 def test_admins_edit_the_allow_listed_flag_on_a_persons_page(admin_client, person):
     page = admin_client.get(f"/admin/accounts/user/{person.pk}/change/").content.decode()
     assert 'name="spotify_allowlisted"' in page
+
+
+def test_a_place_taken_during_the_code_exchange_is_not_overfilled(client, person, emulator, development_mode, monkeypatch):
+    """The last check runs with the places locked, after Spotify answered: a place taken while the
+    gateway exchanged the code is seen, and nothing is saved."""
+    from mcpgateway.spotify import services
+    from tests.conftest import authorize_at_emulator
+
+    client.force_login(person)
+    leaver = development_mode[0]
+    SpotifyGrant.objects.filter(user=leaver).update(status=SpotifyGrant.Status.DISCONNECTED)
+    answer = authorize_at_emulator(client.post("/spotify/connect")["Location"], user_id="alice")
+    exchange = services.accounts.exchange_code
+
+    def exchange_while_someone_takes_the_place(**kwargs):
+        tokens = exchange(**kwargs)
+        # Back with another Spotify account (alice's is the one being connected now).
+        SpotifyGrant.objects.filter(user=leaver).update(status=SpotifyGrant.Status.ACTIVE, spotify_user_id="leavers-new-account")
+        return tokens
+
+    monkeypatch.setattr(services.accounts, "exchange_code", exchange_while_someone_takes_the_place)
+    response = client.get("/spotify/callback", answer)
+    assert response["Location"] == "/"
+    assert any("at most 5 people" in message for message in page_messages(response))
+    assert not SpotifyGrant.objects.filter(user=person).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_racing_for_the_last_place_do_not_both_take_it(emulator, development_mode, django_user_model, monkeypatch):
+    """Both pass the first check and finish at Spotify together; the lock lets one through."""
+    import threading
+
+    from django.db import connection
+
+    from mcpgateway.spotify import services
+    from tests.conftest import authorize_at_emulator
+
+    SpotifyGrant.objects.filter(user=development_mode[0]).update(status=SpotifyGrant.Status.DISCONNECTED)
+    racers = [django_user_model.objects.create_user(username=f"racer{i}", password="x") for i in range(2)]
+    callbacks = []
+    for racer, spotify_user_id in zip(racers, ("alice", "bob")):
+        browser = public_client()
+        browser.force_login(racer)
+        callbacks.append((browser, authorize_at_emulator(browser.post("/spotify/connect")["Location"], user_id=spotify_user_id)))
+    # bob's place stays taken by his gateway account, under another Spotify account: one place for two.
+    SpotifyGrant.objects.filter(user=development_mode[1]).update(spotify_user_id="bobs-other-account")
+    both_exchanged = threading.Barrier(2, timeout=20)
+    exchange = services.accounts.exchange_code
+
+    def exchange_together(**kwargs):
+        tokens = exchange(**kwargs)
+        both_exchanged.wait()
+        return tokens
+
+    monkeypatch.setattr(services.accounts, "exchange_code", exchange_together)
+    answers = {}
+
+    def callback(browser, query):
+        try:
+            answers[browser] = browser.get("/spotify/callback", query)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=callback, args=pair) for pair in callbacks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(answers) == 2
+    assert SpotifyGrant.objects.filter(user__in=racers).count() == 1
+    refused = [page_messages(answer) for answer in answers.values() if not SpotifyGrant.objects.filter(user=answer.wsgi_request.user).exists()]
+    assert len(refused) == 1 and any("at most 5 people" in message for message in refused[0]), refused
