@@ -22,3 +22,11 @@ def spotify_app_panel():
         "warning_days": settings.SPOTIFY_GRANT_EXPIRY_WARNING_DAYS,
         "grants_url": grants,
     }
+
+
+@register.simple_tag
+def sso_sign_in_label() -> str:
+    """The single sign-on button's label on the admin's sign-in page, or "" when it is off."""
+    from accounts.sso import sso_enabled, sso_label
+
+    return sso_label() if sso_enabled() else ""

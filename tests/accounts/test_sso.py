@@ -251,8 +251,8 @@ def start_and_return(client, username: str) -> str:
 
 @pytest.mark.django_db
 def test_single_sign_on_is_off_unless_configured(client):
-    page = client.get("/accounts/login/").content.decode()
-    assert "Sign in with" not in page
+    for sign_in_page in ("/accounts/login/", "/admin/login/?next=/admin/"):
+        assert "Sign in with" not in client.get(sign_in_page).content.decode()
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
 
@@ -267,6 +267,23 @@ def test_an_existing_account_is_matched_by_verified_email_whatever_its_domain(cl
     assert answer.status_code == 302 and answer["Location"] == "/"
     assert client.get("/").context["user"] == robin
     assert django_user_model.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_admin_signs_in_to_the_admin_with_single_sign_on_from_its_own_sign_in_page(client, sso_on, django_user_model):
+    from accounts.services import user_set_role
+
+    robin = django_user_model.objects.create_user(username="robin", email="robin@partner.example", password="x" * 20)
+    boss = django_user_model.objects.create_superuser(username="boss", password="y" * 20)
+    user_set_role(user=robin, role="admin", changed_by=boss)
+    page = client.get("/admin/login/?next=/admin/mcpgateway/spotifygrant/").content.decode()
+    button = re.search(r'<a class="button" data-testid="sso-sign-in" href="([^"]+)">Sign in with ' + re.escape(LABEL), page)
+    assert button, page
+    start = client.get(unescape(button.group(1)))
+    back = urlsplit(provider_redirect(start["Location"], "robin"))
+    answer = client.get(f"{back.path}?{back.query}")
+    assert answer.status_code == 302 and answer["Location"] == "/admin/mcpgateway/spotifygrant/"
+    assert client.get(answer["Location"]).status_code == 200
 
 
 @pytest.mark.django_db
