@@ -174,3 +174,20 @@ def test_the_middleware_reads_the_policies_once_per_epoch(person, django_assert_
     with django_assert_num_queries(0):
         again = asyncio.run(middleware(ctx, call_next))
     assert [t.name for t in first.tools] == [t.name for t in again.tools] == ["get_gateway_identity"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("groups, tools, field", [
+    ("spotify:playback", [], "blocked_groups"),  # a string: its letters would restrict nothing
+    ([], 7, "blocked_tools"),  # not a list: reading it would fail every /mcp call
+    (["spotify:everything"], [], "blocked_groups"),
+    ([], ["no_such_tool"], "blocked_tools"),
+    ([], [], "__all__"),
+])
+def test_a_policy_written_outside_the_admin_is_checked_and_not_saved(person, groups, tools, field):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        ToolPolicy.objects.create(user=person, blocked_groups=groups, blocked_tools=tools)
+    assert field in refused.value.message_dict
+    assert not ToolPolicy.objects.exists()
