@@ -45,3 +45,19 @@ def _filtered(events: QuerySet[AuditEvent], *, kind: str | None, outcome: str | 
     if outcome is not None:
         events = events.filter(outcome=outcome)
     return events.order_by("-occurred_at", "-id")
+
+
+RECENT_TOOL_CALLS = 10
+
+
+def recent_tool_calls(*, user=None, limit: int = RECENT_TOOL_CALLS) -> list[AuditEvent]:
+    """The latest tool calls, newest first: a person's (`user`), or everyone's (None, for team admins;
+    each row's `user` loaded). One query, on the (user, time) or (kind, time) index."""
+    calls = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOOL_CALL)
+    if user is not None:
+        calls = calls.filter(user=user)
+    else:
+        calls = calls.select_related("user")
+    return list(calls.order_by("-occurred_at", "-id").only(
+        "occurred_at", "kind", "user", "username", "client_name", "tool", "outcome", "reason", "duration_ms"
+    )[:limit])

@@ -11,12 +11,17 @@ cannot write (database down, table missing) never fails a call.
 - What is still buffered when the process exits is written then (atexit, and multiprocessing's own
   exit hooks for spawned workers); a process killed outright loses at most one interval's rows.
 
+- Once a batch is written, each person's open dashboard (and the team page) hears of their calls in
+  it: one channel-layer event per person per batch (mcpgateway.dashboard.events.tool_calls_announce),
+  never from the call's path; a channel layer that cannot be reached is logged and skipped.
+
 Other audit rows (sign-ins, consents, revocations, admin actions) are written synchronously by
 mcpgateway.audit.services, in the transaction of what they record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import collections
 import logging
@@ -45,6 +50,7 @@ class AuditWriter:
         self.failed = 0  # rows lost because their batch could not be written
         self.written = 0
         self._warned_at = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- the request path: memory only ------------------------------------------------------------
 
@@ -58,6 +64,11 @@ class AuditWriter:
                     dropped += 1
                 self._buffer.append(fields)
                 waiting = len(self._buffer)
+            try:
+                # The server's loop, where the dashboards' sockets live: written calls are announced there.
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                pass
                 self.dropped += dropped
             if dropped:
                 self._warn_dropped()
@@ -149,9 +160,22 @@ class AuditWriter:
             self.written += written
             if refused is not None:
                 self._lost(len(rows) - written, refused)
+            self._announce([row for row in rows if row.pk is not None])
             return written
         self.written += len(rows)
+        self._announce(rows)
         return len(rows)
+
+    def _announce(self, rows: list) -> None:
+        """The people's open dashboards (and the team page) hear of the calls just written: one
+        event per person per batch, from this thread; a channel layer that is down costs a warning."""
+        from mcpgateway.dashboard.events import tool_calls_announce
+
+        try:
+            tool_calls_announce(({"user_id": row.user_id, "kind": row.kind, "tool": row.tool, "outcome": row.outcome, "reason": row.reason,
+                                 "client_name": row.client_name, "occurred_at": row.occurred_at} for row in rows), loop=self._loop)
+        except Exception as exc:  # noqa: BLE001 - the rows are written; the pages show them at a reload
+            logger.warning("Could not announce written tool calls (%s)", type(exc).__name__)
 
     def _lost(self, count: int, exc: Exception) -> int:
         self.failed += count

@@ -4,13 +4,18 @@ worker's change reaches a page on any other; in-memory in the one-process local 
 multi-process run without Redis reaches only the pages open on the worker that made the change).
 
 An event says what happened ("client_connected", "client_revoked", "client_seen",
-"spotify_status") and nothing secret; the page updates what it can and otherwise offers a reload.
+"spotify_status", "tool_calls") and nothing secret; the page updates what it can and otherwise
+offers a reload. Each event goes to the person's group and, naming the person (`person_id`), to the
+team group that team admins' open team pages join; a member's socket never joins the team group.
 Sending is best effort: a channel layer that cannot be reached is logged, never raised.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
+from typing import Any, Iterable
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
@@ -18,6 +23,9 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "dashboard.event"
+TEAM_GROUP = "dashboard.team"
+# The tool calls one event carries per person (a batch of the audit writer may hold hundreds).
+TOOL_CALLS_PER_EVENT = 10
 
 
 def person_group(user_id: int) -> str:
@@ -31,25 +39,61 @@ def dashboard_event_on_commit(*, user_id: int | None, kind: str, **details) -> N
 
 
 def dashboard_event_send(*, user_id: int, kind: str, **details) -> None:
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(person_group(user_id), {"type": EVENT_TYPE, "event": {"kind": kind, **details}})
-    except Exception as exc:  # noqa: BLE001 - the page still works with a reload
-        logger.warning("A dashboard event could not be sent: %s", type(exc).__name__)
+    async_to_sync(adashboard_event_send)(user_id=user_id, kind=kind, **details)
 
 
 async def adashboard_event_send(*, user_id: int, kind: str, **details) -> None:
     """The same from async code (the /mcp path), after its write."""
+    event = {"kind": kind, **details}
+    await _send_all([(person_group(user_id), event), (TEAM_GROUP, {**event, "person_id": user_id})])
+
+
+def tool_calls_announce(rows: Iterable[dict[str, Any]], *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """The audit writer wrote these tool-call rows (AuditEvent fields): one event per person (their
+    latest calls of the batch) and one for the team, from the writer's thread, never from a call's path.
+
+    `loop`: the server's event loop, where the sockets' consumers run. The events are handed to it
+    and not waited for: the in-memory layer's queues belong to that loop (another loop's put would not
+    wake them), and Redis connections are pooled per loop. Without one (a script, a test), sent here."""
+    calls: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row.get("user_id") is not None and row.get("kind") == "tool_call":
+            calls[row["user_id"]].append(tool_call_summary(row))
+    if not calls:
+        return
+    newest_first = {user_id: sorted(person_calls, key=lambda call: call["occurred_at"], reverse=True)[:TOOL_CALLS_PER_EVENT]
+                    for user_id, person_calls in calls.items()}
+    team = sorted(({**call, "person_id": user_id} for user_id, person_calls in newest_first.items() for call in person_calls),
+                  key=lambda call: call["occurred_at"], reverse=True)[:TOOL_CALLS_PER_EVENT]
+    messages = [(person_group(user_id), {"kind": "tool_calls", "calls": person_calls}) for user_id, person_calls in newest_first.items()]
+    messages.append((TEAM_GROUP, {"kind": "tool_calls", "calls": team}))
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(_send_all(messages), loop)
+    else:
+        async_to_sync(_send_all)(messages)
+
+
+def tool_call_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """What a page shows of a tool call: never its arguments."""
+    occurred_at = row.get("occurred_at")
+    return {
+        "tool": row.get("tool") or "",
+        "outcome": row.get("outcome") or "",
+        "reason": row.get("reason") or "",
+        "client_name": row.get("client_name") or "",
+        "occurred_at": occurred_at.isoformat() if hasattr(occurred_at, "isoformat") else str(occurred_at or ""),
+    }
+
+
+async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Each (group, event) in turn; a layer that cannot be reached costs one warning for all of them."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        await layer.group_send(person_group(user_id), {"type": EVENT_TYPE, "event": {"kind": kind, **details}})
+        for group, event in messages:
+            await layer.group_send(group, {"type": EVENT_TYPE, "event": event})
     except Exception as exc:  # noqa: BLE001 - the page still works with a reload
         logger.warning("A dashboard event could not be sent: %s", type(exc).__name__)

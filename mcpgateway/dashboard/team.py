@@ -1,5 +1,7 @@
-"""The team pages of the dashboard, for team admins (accounts.roles): invitations to list, create
-(the link is shown once) and revoke. Thin views over accounts.services."""
+"""The team pages of the dashboard, for team admins (accounts.roles): the people (Spotify status,
+connected clients, last seen, recent tool calls; live over the dashboard's WebSocket, team view), and
+invitations to list, create (the link is shown once) and revoke. Thin views over the services and
+selectors; revoking a person's client is the admin's action on their MCP sessions."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,8 +13,22 @@ from accounts.models import Invitation
 from accounts.roles import team_admin_required
 from accounts.selectors import invitations_for_team
 from accounts.services import invitation_create, invitation_revoke
+from mcpgateway.audit.selectors import recent_tool_calls
+
+from .selectors import team_people
+
+TEAM_RECENT_TOOL_CALLS = 20
 
 INVITATION_EXPIRY_CHOICES = (("1", "1 day"), ("7", "7 days"), ("30", "30 days"))
+
+
+@require_GET
+@team_admin_required
+def team(request):
+    return render(request, "team.html", {
+        "people": team_people(),
+        "tool_calls": recent_tool_calls(limit=TEAM_RECENT_TOOL_CALLS),
+    })
 
 
 @require_GET

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import PersonalAccessToken
 from accounts.services import personal_access_token_create
+from mcpgateway.audit.selectors import recent_tool_calls
 from mcpgateway.core.credentials import PAT_CREDENTIAL_PREFIX, credential_revoke, sessions_revoke
 from mcpgateway.core.public_urls import mcp_url as public_mcp_url
 from mcpgateway.core.scopes import ALL_MCP_SCOPES, GATEWAY_SCOPES, MCP_SCOPES, SCOPE_NAMES
@@ -49,6 +50,7 @@ def _render_dashboard(request, *, token_form=None, status=200):
             "clients_page": clients_page,
             "token_scope_choices": [(scope, SCOPE_NAMES[scope], description) for scope, description in GATEWAY_SCOPES.items()],
             "restricted": restricted_tools_for(user=request.user),
+            "tool_calls": recent_tool_calls(user=request.user),
             # The MCP scopes are ticked by default; `api` (the REST API) only when asked for.
             "token_form": token_form or {"name": "", "scopes": set(MCP_SCOPES), "expires_in": "90"},
             "expiry_choices": EXPIRY_CHOICES,

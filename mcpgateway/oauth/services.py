@@ -16,6 +16,7 @@ from oauth2_provider.settings import oauth2_settings
 from mcpgateway.audit.models import AuditEvent
 from mcpgateway.audit.services import audit_record
 from mcpgateway.core.revocation import bump_revocation_epoch_on_commit
+from mcpgateway.dashboard.events import dashboard_event_on_commit
 from mcpgateway.mcp.models import McpSession
 from mcpgateway.oauth.models import OAuthAuthorization, oauth_credential_id
 
@@ -58,6 +59,9 @@ def oauth_authorization_record(*, user, application, scopes: set[str], redirect_
             user=user, application=application, session=session, scopes=" ".join(sorted(scopes)), redirect_uri=redirect_uri
         )
         _record_consent(user, authorization, application, scopes, new=True)
+        # Its row is on the dashboard from now on (the client's own requests find it, and say nothing).
+        dashboard_event_on_commit(user_id=user.pk, kind="client_connected", credential_id=session.credential_id,
+                                  client_name=session.client_name)
     logger.info("User %s authorized OAuth client %s", user.pk, application.client_id)
     return authorization
 

@@ -29,9 +29,9 @@ class Page(ApplicationCommunicator):
     """A browser's WebSocket to the ASGI application (channels' WebsocketCommunicator, whose package
     needs daphne, minus what these tests do not use)."""
 
-    def __init__(self, headers):
+    def __init__(self, headers, query_string: bytes = b""):
         super().__init__(application, {"type": "websocket", "path": "/ws/dashboard", "headers": headers, "subprotocols": [],
-                                       "query_string": b"", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80)})
+                                       "query_string": query_string, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80)})
 
     async def connect(self):
         await self.send_input({"type": "websocket.connect"})
@@ -156,3 +156,102 @@ def test_a_client_connecting_over_mcp_reaches_the_page(person):
     status, event = asyncio.run(scenario())
     assert status == 200
     assert event == {"kind": "client_connected", "credential_id": credential_id, "client_name": "pytest-client"}
+
+
+# --- Recent tool calls: announced by the audit writer once their batch is written ---------------
+
+
+def tool_call_row(user, tool: str, outcome: str = "ok", client_name: str = "Claude Code") -> dict:
+    from django.utils import timezone
+
+    return {"kind": "tool_call", "user_id": user.pk, "username": user.get_username(), "tool": tool, "outcome": outcome,
+            "client_name": client_name, "occurred_at": timezone.now()}
+
+
+def test_written_tool_calls_reach_the_persons_page_and_the_team_page_once_per_batch(person, django_user_model, monkeypatch):
+    from mcpgateway.audit.writer import AuditWriter
+
+    admin = django_user_model.objects.create_user(username="ada", password="another long password", is_staff=True)
+    someone = django_user_model.objects.create_user(username="someone", password="another long password")
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)  # this test flushes, from another thread
+    mine, theirs, team = page_headers(person), page_headers(someone), page_headers(admin)
+
+    async def scenario():
+        my_page, their_page, team_page = Page(mine), Page(theirs), Page(team, b"view=team")
+        for page in (my_page, their_page, team_page):
+            assert (await page.connect())[0]
+        # Submitted here, on the server's loop, as the /mcp path does; written by another thread.
+        writer.submit(tool_call_row(person, "search"))
+        writer.submit(tool_call_row(person, "start_playback", outcome="error"))
+        assert await sync_to_async(writer.flush)() == 2
+        mine_event = await my_page.receive_json_from(timeout=2)
+        assert await my_page.receive_nothing(timeout=0.3)  # one event for the batch
+        assert await their_page.receive_nothing(timeout=0.3)
+        team_event = await team_page.receive_json_from(timeout=2)
+        for page in (my_page, their_page, team_page):
+            await page.disconnect()
+        return mine_event, team_event
+
+    mine_event, team_event = asyncio.run(scenario())
+    assert mine_event["kind"] == "tool_calls"
+    assert [(call["tool"], call["outcome"], call["client_name"]) for call in mine_event["calls"]] == [
+        ("start_playback", "error", "Claude Code"), ("search", "ok", "Claude Code")]
+    assert "arguments" not in json.dumps(mine_event)  # what a page shows: never the arguments
+    assert team_event["kind"] == "tool_calls" and {call["person_id"] for call in team_event["calls"]} == {person.pk}
+
+
+def test_a_channel_layer_that_is_down_never_fails_the_write(person, monkeypatch, caplog):
+    from channels import layers
+
+    from mcpgateway.audit.models import AuditEvent
+    from mcpgateway.audit.writer import AuditWriter
+
+    class Down:
+        async def group_send(self, group, message):
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(layers, "get_channel_layer", lambda *args: Down())
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    writer.submit(tool_call_row(person, "search"))
+    assert writer.flush() == 1
+    assert AuditEvent.objects.filter(user=person, tool="search").count() == 1
+    assert "A dashboard event could not be sent: ConnectionError" in caplog.text
+
+
+# --- The team view: team admins only, everyone's events ------------------------------------------
+
+
+def test_a_member_cannot_open_the_team_view(person):
+    from mcpgateway.dashboard.consumers import CLOSE_NOT_TEAM_ADMIN
+
+    headers = page_headers(person)
+
+    async def scenario():
+        page = Page(headers, b"view=team")
+        return await page.connect()
+
+    assert asyncio.run(scenario()) == (False, CLOSE_NOT_TEAM_ADMIN)
+
+
+def test_the_team_view_hears_everyones_events_and_a_members_page_only_their_own(person, django_user_model):
+    admin = django_user_model.objects.create_user(username="ada", password="another long password", is_staff=True)
+    someone = django_user_model.objects.create_user(username="someone", password="another long password")
+    make_personal_access_token(someone, name="theirs")
+    theirs = PersonalAccessToken.objects.get(user=someone).credential_id
+    member, team, admins_own = page_headers(person), page_headers(admin), page_headers(admin)
+
+    async def scenario():
+        member_page, team_page, admins_dashboard = Page(member), Page(team, b"view=team"), Page(admins_own)
+        for page in (member_page, team_page, admins_dashboard):
+            assert (await page.connect())[0]
+        await sync_to_async(credential_revoke)(credential_id=theirs)
+        event = await team_page.receive_json_from(timeout=2)
+        assert await member_page.receive_nothing(timeout=0.3)
+        assert await admins_dashboard.receive_nothing(timeout=0.3)  # an admin's own dashboard is theirs only
+        for page in (member_page, team_page, admins_dashboard):
+            await page.disconnect()
+        return event
+
+    assert asyncio.run(scenario()) == {"kind": "client_revoked", "credential_id": theirs, "person_id": someone.pk}
