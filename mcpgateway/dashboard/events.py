@@ -39,7 +39,10 @@ def dashboard_event_on_commit(*, user_id: int | None, kind: str, **details) -> N
 
 
 def dashboard_event_send(*, user_id: int, kind: str, **details) -> None:
-    async_to_sync(adashboard_event_send)(user_id=user_id, kind=kind, **details)
+    try:
+        async_to_sync(adashboard_event_send)(user_id=user_id, kind=kind, **details)
+    except Exception as exc:  # noqa: BLE001 - e.g. called from sync code inside an event loop: the page still works with a reload
+        logger.warning("A dashboard event could not be sent: %s", type(exc).__name__)
 
 
 async def adashboard_event_send(*, user_id: int, kind: str, **details) -> None:

@@ -44,6 +44,7 @@ def test_invitation_sign_up_connect_consent_and_audit(gateway_server, browser_pa
     admin = browser_page
     sign_in(admin, gateway_server, "root", "an admin password 123")
     admin.click("header >> text=Team")
+    admin.click("text=Invite someone")
     admin.fill("#invitation-domains", "example.com")
     admin.click("#create-invitation")
     link = admin.input_value("[data-testid=invitation-link]")
