@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts.models import PersonalAccessToken
+from mcpgateway.dashboard.events import dashboard_access_changed_on_commit
 from mcpgateway.mcp.models import McpSession, ToolPolicy
 from mcpgateway.oauth.models import OAuthAuthorization
 from mcpgateway.spotify.models import SpotifyGrant
@@ -47,6 +48,16 @@ def tool_policy_saved(sender, instance, **kwargs):
 def user_deactivated(sender, instance, created, **kwargs):
     if not instance.is_active and not created:
         user_credentials_revoke(user=instance)
+
+
+ACCESS_FIELDS = {"is_active", "is_staff", "is_superuser"}
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def user_access_changed(sender, instance, created, update_fields=None, **kwargs):
+    # The person's open dashboard and team sockets check again (a sign-in saving last_login does not ask).
+    if not created and (update_fields is None or ACCESS_FIELDS & set(update_fields)):
+        dashboard_access_changed_on_commit(user_id=instance.pk)
 
 
 @receiver(pre_delete, sender=PersonalAccessToken)

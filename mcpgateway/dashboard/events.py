@@ -32,6 +32,28 @@ def person_group(user_id: int) -> str:
     return f"dashboard.person.{user_id}"
 
 
+def access_group(user_id: int) -> str:
+    """Every open socket of the person, whatever its view: told when their role or activity changes."""
+    return f"dashboard.access.{user_id}"
+
+
+ACCESS_CHANGED_TYPE = "dashboard.access_changed"
+
+
+def dashboard_access_changed_on_commit(*, user_id: int) -> None:
+    """The person's role or activity may have changed: their open sockets check again, after the
+    commit, and a socket no longer allowed (a team view of someone made a member, anyone deactivated)
+    is closed. Best effort, like every event."""
+
+    def send() -> None:
+        try:
+            async_to_sync(_send_all)([(access_group(user_id), None)])
+        except Exception as exc:  # noqa: BLE001 - the socket is refused at its next connection anyway
+            logger.warning("A dashboard event could not be sent: %s", type(exc).__name__)
+
+    transaction.on_commit(send)
+
+
 def dashboard_event_on_commit(*, user_id: int | None, kind: str, **details) -> None:
     """After the current transaction commits (at once outside one): tell the person's pages."""
     if user_id is not None:
@@ -88,8 +110,8 @@ def tool_call_summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
-    """Each (group, event) in turn; a layer that cannot be reached costs one warning for all of them."""
+async def _send_all(messages: list[tuple[str, dict[str, Any] | None]]) -> None:
+    """Each (group, event) in turn (None: the access check); a layer that cannot be reached costs one warning for all of them."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
@@ -97,6 +119,6 @@ async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
         return
     try:
         for group, event in messages:
-            await layer.group_send(group, {"type": EVENT_TYPE, "event": event})
+            await layer.group_send(group, {"type": ACCESS_CHANGED_TYPE} if event is None else {"type": EVENT_TYPE, "event": event})
     except Exception as exc:  # noqa: BLE001 - the page still works with a reload
         logger.warning("A dashboard event could not be sent: %s", type(exc).__name__)

@@ -255,3 +255,40 @@ def test_the_team_view_hears_everyones_events_and_a_members_page_only_their_own(
         return event
 
     assert asyncio.run(scenario()) == {"kind": "client_revoked", "credential_id": theirs, "person_id": someone.pk}
+
+
+def test_an_admin_made_a_member_loses_the_team_view_at_once_and_keeps_their_own(person, django_user_model):
+    from accounts.services import user_set_role
+    from mcpgateway.dashboard.consumers import CLOSE_NOT_TEAM_ADMIN
+
+    root = django_user_model.objects.create_superuser(username="root", password="x", email="")
+    admin = django_user_model.objects.create_user(username="ada", password="another long password")
+    user_set_role(user=admin, role="admin", changed_by=root)
+    make_personal_access_token(person, name="laptop")
+    theirs = PersonalAccessToken.objects.get(user=person).credential_id
+    team, own = page_headers(admin), page_headers(admin)
+
+    async def scenario():
+        team_page, own_page = Page(team, b"view=team"), Page(own)
+        assert (await team_page.connect())[0] and (await own_page.connect())[0]
+        await sync_to_async(user_set_role)(user=await django_user_model.objects.aget(pk=admin.pk), role="member", changed_by=root)
+        closed = await team_page.receive_output(2)
+        await sync_to_async(credential_revoke)(credential_id=theirs)
+        assert await own_page.receive_nothing(timeout=0.3)  # their own page stays open, and hears only theirs
+        await own_page.disconnect()
+        return closed
+
+    assert asyncio.run(scenario()) == {"type": "websocket.close", "code": CLOSE_NOT_TEAM_ADMIN}
+
+
+def test_a_deactivated_persons_open_page_is_closed(person):
+    headers = page_headers(person)
+
+    async def scenario():
+        page = Page(headers)
+        assert (await page.connect())[0]
+        person.is_active = False
+        await sync_to_async(person.save)()
+        return await page.receive_output(2)
+
+    assert asyncio.run(scenario()) == {"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN}
