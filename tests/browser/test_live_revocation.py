@@ -8,7 +8,8 @@ client appears on the person's open dashboard and its tool calls under "Recent t
 a reload, and on the admin's team page on worker B. The client holds an open stream on A (a tool
 call waiting for Spotify); the admin, in another browser on worker B, revokes it with the admin's
 own action; the person's page marks it revoked without a reload, the open stream ends at once and
-the client's next call is refused (401) on both workers. The screenshots of the README come from here.
+the client's next call is refused (401) on both workers; the ended call then appears on the page,
+whose client list no longer shows the client. The screenshots of the README come from here.
 """
 
 from __future__ import annotations
@@ -165,14 +166,20 @@ async def scenario(a: str, b: str, *, emulator, person) -> None:
             await expect(team.locator(".messagelist")).to_contain_text("Revoked 1 session(s)")
             revoked_at = time.monotonic()
 
-            status, body, ended_at = await open_call
+            # The person's page marks the row at once (checked first: the next live refresh drops it).
+            await expect(client_row).to_have_attribute("data-live", "revoked", timeout=5_000)
+            await expect(client_row).to_contain_text("(revoked)")
+            await expect(live).to_contain_text("revoked")
+
+            status, body, ended_at = await open_call  # it ended by itself; its end was timed there
             assert_refused_as_revoked(status, body)
             assert ended_at - revoked_at < 1.0, ended_at - revoked_at
             for worker in (a, b):  # the client's next call, on either worker
                 assert await next_call_status(worker, access_token) == 401
 
-            await expect(client_row).to_have_attribute("data-live", "revoked", timeout=5_000)
-            await expect(client_row).to_contain_text("(revoked)")
+            # The ended call is in the audit trail, and on the page; the refreshed client list drops the row.
+            await expect(calls).to_contain_text("cancelled", timeout=5_000)
+            await expect(client_row).to_have_count(0)
             await expect(live).to_contain_text("revoked")
             assert await dashboard.evaluate("window.notReloaded") is True
 
@@ -215,7 +222,7 @@ async def next_call_status(base: str, access_token: str) -> int:
 
 
 async def screenshots(dashboard, team, b: str) -> None:
-    """The README's pictures: the person's dashboard just after the revocation, at 1280 and 375 px
+    """The README's pictures: the person's dashboard after the revocation, at 1280 and 375 px
     (nothing wider than the phone), down to its recent tool calls (the token form below is left out
     to keep the files small), and the admin's team page at 1280 px."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
