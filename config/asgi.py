@@ -33,9 +33,6 @@ from mcpgateway.mcp.handler import McpASGIHandler  # noqa: E402
 mcp_application = McpASGIHandler()
 
 
-from mcpgateway.core.lifespan import lifespan  # noqa: E402
-
-
 # The live dashboard (issue #11): a WebSocket per open dashboard page, signed in by the session
 # cookie, from an allowed origin only (mcpgateway/dashboard/consumers.py).
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -43,6 +40,7 @@ from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from mcpgateway.core.lifespan import lifespan  # noqa: E402
 from mcpgateway.dashboard.consumers import DashboardConsumer  # noqa: E402
 
 websocket_application = AllowedHostsOriginValidator(
@@ -50,11 +48,18 @@ websocket_application = AllowedHostsOriginValidator(
 )
 
 
-async def application(scope, receive, send):
+from mcpgateway.core.metrics_endpoint import METRICS_PATH, metrics_application  # noqa: E402
+from mcpgateway.core.request_ids import RequestIdMiddleware  # noqa: E402
+
+
+async def route(scope, receive, send):
     if scope["type"] == "lifespan":  # uvicorn --lifespan on: at shutdown, buffered audit rows are written
         await lifespan(scope, receive, send)
     elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
         await mcp_application(scope, receive, send)
+    elif scope["type"] == "http" and scope["path"] == METRICS_PATH:
+        # Before Django: a scraper uses an internal address, no allowed host (mcpgateway.core.metrics_endpoint).
+        await metrics_application(scope, receive, send)
     elif scope["type"] == "websocket":
         await websocket_application(scope, receive, send)
     else:
@@ -65,4 +70,7 @@ if settings.SERVE_STATIC:
     # The single-machine run has no separate static server; this only looks at /static/ paths.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
-    application = ASGIStaticFilesHandler(application)
+    route = ASGIStaticFilesHandler(route)
+
+# Every request, /mcp included, has a request id: in its log lines and tasks, and in X-Request-ID.
+application = RequestIdMiddleware(route)

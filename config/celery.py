@@ -25,3 +25,23 @@ def make_filesystem_broker_folders(sender, **kwargs):
 # The worker's heartbeat for /healthz (beat's comes from CELERY_BEAT_SCHEDULER); named, not
 # imported, so importing config (and its settings) loads no app code.
 app.steps["worker"].add("mcpgateway.core.heartbeats:WorkerHeartbeat")
+
+
+# A task sent while serving a request logs that request's id (mcpgateway.core.request_ids; it
+# imports no app code).
+from mcpgateway.core.request_ids import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()
+
+from celery.signals import setup_logging  # noqa: E402
+
+
+@setup_logging.connect
+def use_the_gateways_logging(**kwargs):
+    """The worker and beat log like the web role (settings.LOGGING: LOG_FORMAT, request ids) instead
+    of Celery's own format; connecting here is what tells Celery to leave logging alone."""
+    from django.conf import settings
+
+    from mcpgateway.core.log_format import configure_logging
+
+    configure_logging(settings.LOGGING)

@@ -6,6 +6,7 @@ must set what is secret (SECRET_KEY, TOKEN_ENCRYPTION_KEYS) and fails loudly wit
 """
 
 import hashlib
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
 from dotenv import dotenv_values
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts every answer by route and status, the other middleware's own ones too (/metrics).
+    "mcpgateway.core.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mcpgateway.core.public_urls.CanonicalHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -387,13 +391,27 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Spotify MCP gateway <noreply@{_
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 24 * 3600)
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# One format for every process role (web, worker, beat; uvicorn's access log too): "json" (one JSON
+# object a line, for a log collector) or "plain" (readable in a terminal). JSON by default: it is
+# what a deployment wants and what a missing setting must not break; DEBUG (the one-machine
+# development run) reads plain. Every line carries the request id (mcpgateway.core.request_ids).
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+LOGGING_CONFIG = "mcpgateway.core.log_format.configure_logging"  # + Python warnings as log lines
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # Invitation and password reset links carry their token in the path (mcpgateway.core.access_log).
-    "filters": {"request_without_secrets": {"()": "mcpgateway.core.access_log.RequestLogWithoutSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "mcpgateway.core.log_format.GatewayJsonFormatter"},
+    },
+    "filters": {
+        # Invitation and password reset links carry their token in the path (mcpgateway.core.access_log).
+        "request_without_secrets": {"()": "mcpgateway.core.access_log.RequestLogWithoutSecrets"},
+        "request_id": {"()": "mcpgateway.core.request_ids.RequestIdLogFilter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "mcpgateway": {"level": LOG_LEVEL},
@@ -404,9 +422,24 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # Not "uvicorn.access": naming it here would replace uvicorn's handlers when Django applies
         # this (at app import, after uvicorn set its logging up) and switch the access log back on
-        # under --no-access-log. config/asgi.py adds the query-string filter to uvicorn's logger instead.
+        # under --no-access-log. uvicorn gets its own copy with its loggers (process_roles.uvicorn_log_config),
+        # and config/asgi.py adds the query-string filter to its access logger.
     },
 }
+
+# --- Metrics (mcpgateway.core.metrics, /metrics) -----------------------------------------------------
+# /metrics is off unless one of these is set; with both, a scrape needs both. METRICS_TOKEN: the
+# bearer token Prometheus sends (authorization.credentials in its scrape config). METRICS_ALLOWED_NETWORKS:
+# addresses or CIDRs (comma separated) a scrape may come from, the client address as uvicorn saw it
+# (behind TRUSTED_PROXIES, the forwarded one).
+METRICS_TOKEN = env("METRICS_TOKEN", "") or ""
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False) for item in env_list("METRICS_ALLOWED_NETWORKS")]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# Each process role keeps its metrics in files under here (one folder per role and host), which
+# /metrics adds up: the web workers', the Celery worker's and beat's.
+METRICS_DIR = VAR_DIR / "metrics"
 
 # --- Request bodies (mcpgateway.core.request_body) ---------------------------------------------------
 # Largest request body of the site (OAuth endpoints, forms); /mcp has its own limit below. A body

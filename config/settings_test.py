@@ -32,3 +32,5 @@ SIGN_UP_LIMIT_PER_HOUR = 10_000
 # A shared Redis keeps an earlier run's cache keys for a while (rate-limit counters, heartbeats):
 # each run, and the processes it starts (same environment), use keys of their own.
 CACHES["default"]["KEY_PREFIX"] = env("TEST_DATABASE_NAME") or "test"  # noqa: F405
+# The product's URLs plus test-only ones (a page that sends a Celery task: tests/support/urls.py).
+ROOT_URLCONF = "tests.support.urls"

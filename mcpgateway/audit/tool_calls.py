@@ -5,7 +5,8 @@
 every `tools/call` of an authenticated request and records its outcome: `ok`; `error` with the
 tool's problem kind as the reason (`note_tool_problem`, called by mcpgateway.mcp.tools.errors) or
 `tool_error` for any other error result; `refused` with the missing scope kind (`note_refused`,
-called by mcpgateway.mcp.access). The bridge's HTTP 403 scope challenge for OAuth clients never
+called by mcpgateway.mcp.access). The same outcome is counted for /metrics (gateway_mcp_tool_calls),
+with AUDIT_TOOL_CALLS off too. The bridge's HTTP 403 scope challenge for OAuth clients never
 reaches the server; it records its refusal with `tool_call_refused`.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from mcpgateway.core.metrics import MCP_TOOL_CALLS, tool_label
 from mcpgateway.mcp.auth import Principal
 from mcpgateway.mcp.context import SCOPE_CLIENT_NAME, SCOPE_SESSION_ID, current_principal_or_none, request_scope
 
@@ -81,9 +83,10 @@ def _record(*, principal: Principal, tool: Any, arguments: Any, outcome: str, re
 def tool_call_refused(*, principal: Principal, message: dict[str, Any], reason: str, scope: dict[str, Any],
                       client_name: str, session_id: str | None) -> None:
     """A tools/call the bridge refused before the MCP server saw it (the OAuth scope challenge)."""
+    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    MCP_TOOL_CALLS.labels(tool_label(params.get("name")), AuditEvent.Outcome.REFUSED, reason).inc()
     if not settings.AUDIT_TOOL_CALLS:
         return
-    params = message.get("params") if isinstance(message.get("params"), dict) else {}
     try:
         _record(principal=principal, tool=params.get("name"), arguments=params.get("arguments"), outcome=AuditEvent.Outcome.REFUSED,
                 reason=reason, scope=scope, occurred_at=timezone.now(), duration_ms=0, client_name=client_name, session_id=session_id or "")
@@ -101,7 +104,7 @@ class ToolCallAuditMiddleware:
     """MCP server middleware: one audit row per tools/call of an authenticated request."""
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
-        if ctx.method != "tools/call" or not settings.AUDIT_TOOL_CALLS:
+        if ctx.method != "tools/call":
             return await call_next(ctx)
         principal = current_principal_or_none(ctx)
         if principal is None:
@@ -121,10 +124,12 @@ class ToolCallAuditMiddleware:
             raise
         finally:
             _current.reset(token)
+            params = ctx.params if isinstance(ctx.params, dict) else {}
+            MCP_TOOL_CALLS.labels(tool_label(params.get("name")), note.outcome, note.reason or "-").inc()
             try:
-                params = ctx.params if isinstance(ctx.params, dict) else {}
-                _record(principal=principal, tool=params.get("name"), arguments=params.get("arguments"), outcome=note.outcome,
-                        reason=note.reason, scope=request_scope(ctx), occurred_at=occurred_at,
-                        duration_ms=round((time.perf_counter() - started) * 1000))
+                if settings.AUDIT_TOOL_CALLS:
+                    _record(principal=principal, tool=params.get("name"), arguments=params.get("arguments"), outcome=note.outcome,
+                            reason=note.reason, scope=request_scope(ctx), occurred_at=occurred_at,
+                            duration_ms=round((time.perf_counter() - started) * 1000))
             except Exception as exc:  # noqa: BLE001 - auditing never fails a call
                 logger.warning("Could not record a tool call (%s)", type(exc).__name__)

@@ -11,6 +11,9 @@ units: see docs/deployment.md), and the tests start them the same way.
 
 from __future__ import annotations
 
+import json
+import shutil
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -26,19 +29,53 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
     and the sign-in lockout count (mcpgateway.core.client_address). The ASGI lifespan is on: workers
     write their buffered audit rows when they stop (mcpgateway.core.lifespan)."""
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-               "--workers", str(workers), "--lifespan", "on", "--no-server-header"]
+               "--workers", str(workers), "--lifespan", "on", "--no-server-header", "--log-config", uvicorn_log_config()]
     if settings.TRUSTED_PROXIES:
         return command + ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
     return command + ["--no-proxy-headers"]
 
 
+def uvicorn_log_config() -> str:
+    """A logging config file for uvicorn (--log-config): settings.LOGGING (LOG_FORMAT, request ids)
+    with uvicorn's own loggers added, so its supervisor's lines and every worker's access lines come
+    in the gateway's one format. Written under VAR_DIR at each start: it follows the settings."""
+    config = {**settings.LOGGING, "loggers": {
+        **settings.LOGGING["loggers"],
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    }}
+    path = settings.VAR_DIR / "uvicorn-logging.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=1))
+    return str(path)
+
+
+def role_environment(role: str) -> dict[str, str]:
+    """What a process role needs in its environment: its metrics folder (prometheus-client's
+    multiprocess mode, mcpgateway.core.metrics), one per role and host so that processes of two
+    containers sharing VAR_DIR never share a file name (those are named by process id), emptied
+    at the role's start: its processes' files from the last run are gone, and Prometheus reads the
+    counters' restart as a reset, as it does for any restarted process."""
+    folder = settings.METRICS_DIR / f"{role}-{socket.gethostname()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+
+
+def _celery() -> list[str]:
+    """Celery's command; with JSON logs, without the start-up banner it prints (not a log line)."""
+    quiet = ["--quiet"] if settings.LOG_FORMAT == "json" else []
+    return [sys.executable, "-m", "celery", "-A", "config", *quiet]
+
+
 def worker_command(*, concurrency: int) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+    return [*_celery(), "worker", "--loglevel", "INFO",
             "--pool", "threads", "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
 
 
 def beat_command() -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+    return [*_celery(), "beat", "--loglevel", "INFO",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
 
 

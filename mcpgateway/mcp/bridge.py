@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from mcp.server.mcpserver import MCPServer
 
 from mcpgateway.audit.tool_calls import tool_call_refused
+from mcpgateway.core.metrics import MCP_REQUESTS, mcp_method_label
 from mcpgateway.core.revocation import current_revocation_epoch
 from mcpgateway.mcp.access import NO_REQUIREMENT, Refusal, ToolRequirement, mcp_access, tool_access
 from mcpgateway.mcp.auth import Principal, authenticate_bearer, bearer_token
@@ -53,6 +54,12 @@ class McpEndpoint:
         return bearer_token(request.headers.get("Authorization", ""))
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
+        response = await self._serve(request)
+        # A counter, no more: this is the hot path (mcpgateway.core.metrics).
+        MCP_REQUESTS.labels(getattr(request, "mcp_method_label", "none"), str(response.status_code)).inc()
+        return response
+
+    async def _serve(self, request: HttpRequest) -> HttpResponse:
         problem = host_and_origin_problem(request)
         if problem is not None:
             return problem
@@ -63,6 +70,7 @@ class McpEndpoint:
             return body_too_large(settings.MCP_MAX_REQUEST_BODY_BYTES)
 
         message = _decode(body)
+        request.mcp_method_label = mcp_method_label(message)
         # One read of the revocation epoch serves every cache this request consults.
         epoch = await current_revocation_epoch()
         token = self.bearer_token(request)

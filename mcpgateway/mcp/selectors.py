@@ -1,14 +1,16 @@
 """Reads of administrators' tool policies: for /mcp from a per-process cache valid for one
-revocation epoch (saving or deleting a policy moves the epoch), for pages from the database."""
+revocation epoch (saving or deleting a policy moves the epoch), for pages from the database; and
+the count of live sessions /metrics reports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from mcpgateway.core.revocation import EpochCache
-from mcpgateway.mcp.models import ToolPolicy
+from mcpgateway.mcp.models import McpSession, ToolPolicy
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,13 @@ def tool_policies_for(*, user) -> list[ToolPolicy]:
 def tool_policy_cache_clear() -> None:
     _policies.clear()
 
+
+
+def live_session_counts() -> dict[str, int]:
+    """Live sessions and connections (not ended, revoked or expired) by kind, every kind named (/metrics)."""
+    rows = (McpSession.objects.filter(revoked_at__isnull=True, ended_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .values("kind").annotate(n=Count("pk")).order_by())
+    counts = dict.fromkeys(McpSession.Kind.values, 0)
+    counts.update({row["kind"]: row["n"] for row in rows})
+    return counts

@@ -60,6 +60,10 @@ def get_gateway_identity(ctx: Context) -> GatewayIdentity:
     )
 
 
+# The tools of the gateway itself, beside the Spotify ones (mcpgateway.mcp.tools.TOOLS): named for metrics labels.
+GATEWAY_TOOL_NAMES = frozenset({get_gateway_identity.__name__})
+
+
 def request_state_security() -> RequestStateSecurity:
     """Sealed `requestState` (2026-07-28 multi-round-trip tools) must open on any worker: one key
     derived from SECRET_KEY for all of them, bound to the user the state was minted for."""

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
+from mcpgateway.core.metrics import REFRESH_SWEEP_DURATION, TOKEN_REFRESHES
 from mcpgateway.core.revocation import announce_revocation_on_commit, bump_revocation_epoch
 from mcpgateway.dashboard.events import dashboard_event_on_commit
 from mcpgateway.spotify.models import REFRESH_TOKEN_LIFETIME, SpotifyGrant
@@ -267,7 +268,16 @@ def grant_refresh(*, grant: SpotifyGrant, expected_generation: int | None = None
             raise GrantRefreshFailed("Another refresh of this Spotify connection is taking too long")
         time.sleep(REFRESH_WAIT_POLL_SECONDS)
     try:
-        return RefreshResult(grant=_refresh_holding_lease(grant_id=grant.pk, lease=lease), performed=True)
+        try:
+            refreshed = _refresh_holding_lease(grant_id=grant.pk, lease=lease)
+        except GrantNeedsReconnect:
+            TOKEN_REFRESHES.labels("needs_reconnect").inc()
+            raise
+        except GrantRefreshFailed as exc:
+            TOKEN_REFRESHES.labels("rate_limited" if exc.retry_after is not None else "failed").inc()
+            raise
+        TOKEN_REFRESHES.labels("refreshed").inc()
+        return RefreshResult(grant=refreshed, performed=True)
     finally:
         # Only matters if something unexpected escaped: never leave the grant locked.
         SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(refresh_lease="", refresh_lease_expires_at=None)
@@ -417,9 +427,10 @@ def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: i
     Every active grant is refreshed here about once per access-token lifetime (an hour) whether
     or not anyone uses it, so a grant that died at Spotify (invalid_grant: the app removed from
     the person's account, a token used elsewhere) is found within the hour, ahead of use."""
-    report = RefreshSweepReport(ended=grants_flag_ended())
-    _refresh_due(report, margin_seconds=margin_seconds, concurrency=concurrency, progress_every=progress_every)
-    report.notices_sent = grant_notices_send()
+    with REFRESH_SWEEP_DURATION.time():
+        report = RefreshSweepReport(ended=grants_flag_ended())
+        _refresh_due(report, margin_seconds=margin_seconds, concurrency=concurrency, progress_every=progress_every)
+        report.notices_sent = grant_notices_send()
     return report
 
 

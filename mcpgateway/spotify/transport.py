@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
+
+from mcpgateway.core.metrics import SPOTIFY_REQUEST_DURATION, SPOTIFY_REQUESTS
 
 T = TypeVar("T")
 
@@ -104,28 +107,46 @@ def async_client() -> httpx.AsyncClient:
 
 
 @contextmanager
-def _reaching(service: SpotifyService) -> Iterator[None]:
+def _reaching(service: SpotifyService) -> Iterator[list[httpx.Response]]:
+    """Maps transport failures to SpotifyUnavailable, and counts and times every request
+    (gateway_spotify_requests by outcome, gateway_spotify_request_duration_seconds)."""
+    answered: list[httpx.Response] = []
+    started = time.perf_counter()
     try:
-        yield
+        yield answered
     except httpx.TimeoutException as exc:
+        SPOTIFY_REQUESTS.labels(service.name.lower(), "timeout").inc()
         raise SpotifyUnavailable(f"{service} did not answer in time") from exc
     except httpx.TransportError as exc:
+        SPOTIFY_REQUESTS.labels(service.name.lower(), "unreachable").inc()
         raise SpotifyUnavailable(f"{service} could not be reached") from exc
+    if answered:
+        SPOTIFY_REQUEST_DURATION.labels(service.name.lower()).observe(time.perf_counter() - started)
+        SPOTIFY_REQUESTS.labels(service.name.lower(), outcome_of_status(answered[0].status_code)).inc()
+
+
+def outcome_of_status(status: int) -> str:
+    """The metric's outcome for an answer: ok, or why it is an error."""
+    if status < 400:
+        return "ok"
+    return {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}.get(status, "server_error" if status >= 500 else "client_error")
 
 
 def send(service: SpotifyService, method: str, url: str, **request: Any) -> httpx.Response:
     """Send one request with the process's client; whatever Spotify answers, or SpotifyUnavailable
     when it does not answer in time or cannot be reached."""
-    with _reaching(service):
-        return sync_client().request(method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS, **request)
+    with _reaching(service) as answered:
+        answered.append(sync_client().request(method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS, **request))
+    return answered[0]
 
 
 async def send_async(service: SpotifyService, method: str, url: str, *, timeout: float | None = None, **request: Any) -> httpx.Response:
     """`send`, with the event loop's client."""
-    with _reaching(service):
-        return await async_client().request(
+    with _reaching(service) as answered:
+        answered.append(await async_client().request(
             method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS if timeout is None else timeout, **request
-        )
+        ))
+    return answered[0]
 
 
 # --- Answers --------------------------------------------------------------------------------------

@@ -9,10 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-
 from django.conf import settings
 from django.db import connection
-
 
 # The test suite's settings (pytest's too): the product's plus test-only endpoints.
 TEST_SETTINGS_MODULE = "config.settings_test"
@@ -76,7 +74,8 @@ class GatewayProcesses:
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.processes.append(server)
-        deadline = time.monotonic() + 30
+        # Two workers importing the gateway on a busy two-core machine can take a minute or more.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 # Up and at its database; a lone web worker has no Celery heartbeats, so 503 is fine here.

@@ -15,7 +15,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mcpgateway.management.process_roles import gateway_processes
+from mcpgateway.management.process_roles import gateway_processes, role_environment
+
+# The role each process of the one-machine run plays (its metrics folder: role_environment).
+ROLE_OF_PROCESS = {"web": "web", "celery-worker": "worker", "celery-beat": "beat"}
 
 
 class Command(BaseCommand):
@@ -48,7 +51,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             for name, command in processes:
-                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
+                env = {**os.environ, **role_environment(ROLE_OF_PROCESS[name])} if name in ROLE_OF_PROCESS else None
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                        start_new_session=True, env=env)
                 threading.Thread(target=self._relay, args=(name, proc), daemon=True).start()
                 running.append((name, proc))
                 if name == "spotify-emulator":

@@ -4,12 +4,15 @@ process (exec): the supervisor's signals reach uvicorn or Celery directly, and t
 
 from __future__ import annotations
 
+import logging
 import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from mcpgateway.management.process_roles import ROLES, beat_command, web_command, worker_command
+from mcpgateway.management.process_roles import ROLES, beat_command, role_environment, web_command, worker_command
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -30,6 +33,9 @@ class Command(BaseCommand):
             "beat": beat_command,
         }[role]()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        self.stdout.write(f"Serving the gateway's {role} role: {' '.join(command[1:])}")
-        self.stdout.flush()
+        os.environ.update(role_environment(role))
+        # A log line (LOG_FORMAT), not a print: a role's output is one format from its first line.
+        logger.info("Serving the gateway's %s role: %s", role, " ".join(command[1:]))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
         os.execv(command[0], command)
