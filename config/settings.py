@@ -411,13 +411,15 @@ LOGGING = {
         "request_without_secrets": {"()": "mcpgateway.core.access_log.RequestLogWithoutSecrets"},
         "request_id": {"()": "mcpgateway.core.request_ids.RequestIdLogFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
+    # The secrets filter on the handler, not one logger: django.request is not the only one that logs
+    # a request's path (django.security.csrf: "Forbidden (...): <path>", found by
+    # tests/journey/test_no_secret_in_logs.py with a password reset link).
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "request_without_secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "mcpgateway": {"level": LOG_LEVEL},
         "accounts": {"level": LOG_LEVEL},
         "celery": {"level": "INFO"},
-        "django.request": {"filters": ["request_without_secrets"]},
         # httpx logs full URLs at INFO; they can carry authorization codes.
         "httpx": {"level": "WARNING"},
         # Not "uvicorn.access": naming it here would replace uvicorn's handlers when Django applies

@@ -1,5 +1,6 @@
 """uvicorn's access log without query strings (config/asgi.py puts this filter on its logger), and
-Django's request log ("Bad Request: <path>") without the secrets some paths carry (LOGGING).
+every log line's path arguments ("Bad Request: <path>", "Forbidden (CSRF ...): <path>") without the
+secrets some paths carry (settings.LOGGING puts that filter on its handler, for every logger).
 
 The rule is "never a query string", not "not for these paths": on this gateway query strings carry
 Spotify authorization codes (/spotify/callback), PKCE challenges and state (/oauth/authorize), and
@@ -38,9 +39,9 @@ class AccessLogWithoutQueryString(logging.Filter):
 
 
 class RequestLogWithoutSecrets(logging.Filter):
-    """django.request logs a refused or failed request as "<reason>: <path>" (args: the path); an
-    invitation or password reset link would put its token in the log. Not the query string: Django
-    logs request.path, which has none."""
+    """Django logs a refused or failed request as "<reason>: <path>" (args: the path; django.request,
+    django.security.csrf); an invitation or password reset link would put its token in the log. An
+    argument that is a path loses its query string too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args:

@@ -21,6 +21,7 @@ class GatewayJsonFormatter(JsonFormatter):
         kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s %(request_id)s %(process)d")
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger", "process": "pid"})
         kwargs.setdefault("timestamp", True)
+        kwargs.setdefault("json_ensure_ascii", False)  # "…" (a masked secret) stays readable
         super().__init__(*args, **kwargs)
 
     def add_fields(self, log_data, record, message_dict) -> None:

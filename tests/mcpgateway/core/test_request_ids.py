@@ -94,3 +94,13 @@ def test_outside_a_request_no_header_is_added():
     headers: dict = {}
     add_request_id_to_task(headers=headers)
     assert headers == {}
+
+
+def test_every_logger_s_path_arguments_lose_their_secrets():
+    """A CSRF refusal of a password reset link: django.security.csrf, not only django.request
+    (found by tests/journey/test_no_secret_in_logs.py)."""
+    handler = next(h for h in logging.getLogger().handlers if any(type(f).__name__ == "RequestLogWithoutSecrets" for f in h.filters))
+    line = logging.LogRecord("django.security.csrf", logging.WARNING, __file__, 1, "Forbidden (%s): %s",
+                             ("CSRF cookie not set.", "/accounts/reset/MQ/secret-reset-token/"), None)
+    handler.filter(line)
+    assert line.getMessage() == "Forbidden (CSRF cookie not set.): /accounts/reset/MQ/…/"

@@ -27,7 +27,8 @@ def web_server(settings):
         settings.TRUSTED_PROXIES = [entry for entry in TRUSTED_PROXIES.split(",") if entry]
         port = free_port()
         command = web_command(host="127.0.0.1", port=port, workers=1)
-        return processes.start(port, command=command, TRUSTED_PROXIES=TRUSTED_PROXIES, **env)
+        # Plain lines, to compare with uvicorn's access line as text (JSON escapes its quotes).
+        return processes.start(port, command=command, TRUSTED_PROXIES=TRUSTED_PROXIES, **{"LOG_FORMAT": "plain", **env})
 
     cache.clear()  # the workers share this cache: no registration counted by an earlier test
     yield SimpleNamespace(start=start, stop=lambda: "\n".join(processes.stop()))
