@@ -8,8 +8,9 @@ authorization code, state) and approve (the gateway's authorization code, state,
 exchanges the code for tokens, calls tools in both protocol eras, refreshes its tokens; the beat
 refreshes the Spotify tokens (old and new ones); the person creates a personal access token, calls
 a tool with it and revokes it; an admin creates an invitation link and it is opened; a password reset
-link is opened. A secret in a log line fails the test with the line (tests/journey/README: how it
-was shown to fail, with the access log's query-string filter removed).
+link is opened, and a forged request carries secrets in its path and query. A secret in a log line
+fails the test with the line: its first run found a password reset token in django.security.csrf's
+"Forbidden (CSRF cookie not set.): <path>" (mcpgateway.core.access_log now filters every logger).
 """
 
 from __future__ import annotations
