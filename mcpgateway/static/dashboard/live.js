@@ -41,11 +41,9 @@
         note.textContent = " (revoked)";
         cell.appendChild(note);
       }
+      // Nothing left to disconnect or revoke: its buttons go (a link without a target still looks pressable).
       var controls = rows[i].querySelectorAll("button, a");
-      for (var j = 0; j < controls.length; j++) {
-        if (controls[j].tagName === "BUTTON") controls[j].disabled = true;
-        else controls[j].removeAttribute("href");
-      }
+      for (var j = 0; j < controls.length; j++) controls[j].hidden = true;
     }
     return found;
   }
