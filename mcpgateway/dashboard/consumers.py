@@ -11,25 +11,44 @@ longer may be open (a team view of someone made a member, anyone deactivated).""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
+from redis.exceptions import RedisError
 
 from accounts.roles import is_team_admin
 
 from .events import TEAM_GROUP, access_group, person_group
 
+logger = logging.getLogger(__name__)
+
 # Closed before accepting: not signed in, or deactivated.
 CLOSE_NOT_SIGNED_IN = 4401
 # Closed before accepting: the team view asked for by someone who is not a team admin.
 CLOSE_NOT_TEAM_ADMIN = 4403
+# Closed because the channel layer (Redis) failed: the page says live updates are off and retries.
+CLOSE_CHANNEL_LAYER_DOWN = 1011
+# What a channel layer raises when its server is gone or slow (channels_redis: redis-py's errors).
+CHANNEL_LAYER_ERRORS = (RedisError, OSError)
 
 
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     team_view = False
+
+    async def __call__(self, scope, receive, send):
+        """A channel layer that fails (Redis stopped, a read timing out on a loaded machine) closes
+        this socket with one log line, not a traceback: the page says so and connects again."""
+        try:
+            await super().__call__(scope, receive, send)
+        except CHANNEL_LAYER_ERRORS as exc:
+            logger.warning("A dashboard socket was closed: the channel layer failed (%s)", type(exc).__name__)
+            with contextlib.suppress(Exception):  # the socket may be gone already
+                await send({"type": "websocket.close", "code": CLOSE_CHANNEL_LAYER_DOWN})
 
     @staticmethod
     def refusal(user, *, team_view: bool) -> int | None:

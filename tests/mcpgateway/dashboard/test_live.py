@@ -220,6 +220,29 @@ def test_a_channel_layer_that_is_down_never_fails_the_write(person, monkeypatch,
     assert "A dashboard event could not be sent: ConnectionError" in caplog.text
 
 
+def test_a_channel_layer_failing_under_an_open_page_closes_it_with_a_log_line_not_a_traceback(person, monkeypatch, caplog):
+    from channels.layers import InMemoryChannelLayer
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from mcpgateway.dashboard.consumers import CLOSE_CHANNEL_LAYER_DOWN
+
+    async def times_out(self, channel):
+        await asyncio.sleep(0.05)
+        raise RedisTimeout("Timeout reading from 127.0.0.1:6379")
+
+    monkeypatch.setattr(InMemoryChannelLayer, "receive", times_out)
+    headers = page_headers(person)
+
+    async def scenario():
+        page = Page(headers)
+        assert (await page.connect())[0]
+        return await page.receive_output(2)
+
+    assert asyncio.run(scenario()) == {"type": "websocket.close", "code": CLOSE_CHANNEL_LAYER_DOWN}
+    assert "A dashboard socket was closed: the channel layer failed (TimeoutError)" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
 # --- The team view: team admins only, everyone's events ------------------------------------------
 
 
