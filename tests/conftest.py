@@ -60,6 +60,17 @@ def emulator(emulator_process, settings):
     emulator_process.clear_faults()
 
 
+@pytest.fixture(autouse=True)
+def spotify_rate_limits_forgotten():
+    """A 429's Retry-After holds this process's Spotify requests (mcpgateway/spotify/transport.py);
+    one test's rate limit must not hold the next test's requests."""
+    from mcpgateway.spotify import transport
+
+    transport.rate_limit_holds_clear()
+    yield
+    transport.rate_limit_holds_clear()
+
+
 @pytest.fixture
 def start_gateway():
     """Gateway workers (uvicorn) sharing this test's database (tests/support/processes.py)."""

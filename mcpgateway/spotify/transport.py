@@ -103,6 +103,37 @@ def async_client() -> httpx.AsyncClient:
     return client
 
 
+# --- Rate limits ----------------------------------------------------------------------------------
+
+# Spotify's rate limit is the app's (a rolling 30-second window over every request of the app), not
+# one person's: after a 429 no request of this process goes to that service until its Retry-After
+# has passed. Every call meanwhile is told how long to wait instead of adding to the storm.
+# Per process: each worker learns of the limit from its own first 429.
+RETRY_AFTER_DEFAULT_SECONDS = 1.0
+# A hold this close to its end is over: a caller that slept for exactly Retry-After may wake a hair early.
+_HOLD_SLACK_SECONDS = 0.05
+_held_until: dict[SpotifyService, float] = {}
+
+
+def _check_hold(service: SpotifyService) -> None:
+    remaining = _held_until.get(service, 0.0) - time.monotonic()
+    if remaining > _HOLD_SLACK_SECONDS:
+        raise SpotifyRateLimited(f"{service} asked the gateway to slow down", status=429, retry_after=remaining)
+
+
+def _note_answer(service: SpotifyService, response: httpx.Response) -> httpx.Response:
+    if response.status_code == 429:
+        wait = retry_after_seconds(response)
+        until = time.monotonic() + (RETRY_AFTER_DEFAULT_SECONDS if wait is None else wait)
+        _held_until[service] = max(until, _held_until.get(service, 0.0))
+    return response
+
+
+def rate_limit_holds_clear() -> None:
+    """Forget every Retry-After being waited out (a test starting afresh)."""
+    _held_until.clear()
+
+
 # --- Sending --------------------------------------------------------------------------------------
 
 
@@ -133,20 +164,23 @@ def outcome_of_status(status: int) -> str:
 
 
 def send(service: SpotifyService, method: str, url: str, **request: Any) -> httpx.Response:
-    """Send one request with the process's client; whatever Spotify answers, or SpotifyUnavailable
-    when it does not answer in time or cannot be reached."""
+    """Send one request with the process's client; whatever Spotify answers, SpotifyUnavailable
+    when it does not answer in time or cannot be reached, or SpotifyRateLimited without sending
+    while an earlier 429's Retry-After lasts."""
+    _check_hold(service)
     with _reaching(service) as answered:
         answered.append(sync_client().request(method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS, **request))
-    return answered[0]
+    return _note_answer(service, answered[0])
 
 
 async def send_async(service: SpotifyService, method: str, url: str, *, timeout: float | None = None, **request: Any) -> httpx.Response:
     """`send`, with the event loop's client."""
+    _check_hold(service)
     with _reaching(service) as answered:
         answered.append(await async_client().request(
             method, url, timeout=settings.SPOTIFY_HTTP_TIMEOUT_SECONDS if timeout is None else timeout, **request
         ))
-    return answered[0]
+    return _note_answer(service, answered[0])
 
 
 # --- Answers --------------------------------------------------------------------------------------

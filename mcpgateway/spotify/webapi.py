@@ -9,7 +9,8 @@ argument costs no request. Only operations Spotify still serves are used: every 
 `tests/mcpgateway/spotify/test_webapi.py` holds `OPERATIONS` to that file.
 
 Requests go through `transport`, and failures are its exceptions: `SpotifyRateLimited` (429 whose
-`Retry-After` is too long to wait for, or a second 429), `SpotifyUnavailable` (5xx, timeout,
+`Retry-After` is too long to wait for, or a second 429; after a 429 the process sends nothing to
+the Web API until its `Retry-After` has passed), `SpotifyUnavailable` (5xx, timeout,
 connection failure), `SpotifyRequestRejected` (any other 4xx, with Spotify's `reason`, e.g.
 `PREMIUM_REQUIRED`, `NO_ACTIVE_DEVICE`). A 401 is answered by one forced refresh of the grant and one
 retry, through `grant_refresh`, the single-flight refresh every other path uses.
@@ -28,7 +29,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from .transport import SpotifyRequestRejected, SpotifyService, SpotifyUnavailable, error_from_answer, read_answer, send, send_async
+from .transport import SpotifyRateLimited, SpotifyRequestRejected, SpotifyService, SpotifyUnavailable, error_from_answer, read_answer, send, send_async
 
 logger = logging.getLogger(__name__)
 
@@ -207,9 +208,16 @@ class SpotifyApi:
         token = await self.tokens.current()
         refreshed = waited = False
         while True:
-            response = await send_async(
-                WEB_API, operation.method, url, params=query, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout
-            )
+            try:
+                response = await send_async(
+                    WEB_API, operation.method, url, params=query, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout
+                )
+            except SpotifyRateLimited as held:  # an earlier 429's Retry-After still runs: nothing was sent
+                if waited or held.retry_after > RETRY_AFTER_WAIT_LIMIT_SECONDS:
+                    raise
+                waited = True
+                await asyncio.sleep(held.retry_after)
+                continue
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True

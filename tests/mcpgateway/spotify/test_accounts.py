@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from mcpgateway.spotify import transport
 from mcpgateway.spotify.accounts import SPOTIFY_SCOPES, authorize_url, exchange_code, pkce_pair, refresh_tokens
 from mcpgateway.spotify.transport import SpotifyGrantRevoked, SpotifyRateLimited, SpotifyRequestRejected, SpotifyUnavailable
 from tests.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URI, authorize_at_emulator
@@ -95,6 +96,12 @@ def test_token_endpoint_failures_become_the_transport_exceptions(emulator, setti
     with pytest.raises(SpotifyRateLimited) as limited:
         refresh_tokens(refresh_token=minted["refresh_token"])
     assert limited.value.retry_after == 4.0
+    # Until Retry-After has passed, the process asks nothing more of the accounts service.
+    with pytest.raises(SpotifyRateLimited) as held:
+        refresh_tokens(refresh_token=minted["refresh_token"])
+    assert 3 < held.value.retry_after <= 4.0
+    assert emulator.stats()["token_requests"]["total"] == 1
+    transport.rate_limit_holds_clear()
     emulator.set_faults(fail_next=1, fail_status=502)
     with pytest.raises(SpotifyUnavailable, match=r"accounts service failed \(HTTP 502\)"):
         refresh_tokens(refresh_token=minted["refresh_token"])

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
-from mcpgateway.spotify import services
+from mcpgateway.spotify import services, transport
 from mcpgateway.spotify.models import SpotifyGrant
 from mcpgateway.spotify.services import (
     GrantNeedsReconnect,
@@ -34,9 +34,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sleeps(monkeypatch):
-    """Record the waits of the retry policy instead of sleeping through them."""
+    """Record the waits of the retry policy instead of sleeping through them (a Retry-After the
+    transport holds requests for has passed once it was "slept")."""
     recorded: list[float] = []
-    monkeypatch.setattr(services.time, "sleep", recorded.append)
+
+    def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        transport.rate_limit_holds_clear()
+
+    monkeypatch.setattr(services.time, "sleep", sleep)
     return recorded
 
 
