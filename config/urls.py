@@ -5,6 +5,9 @@ from mcpgateway.api.api import api, unknown_path
 from mcpgateway.core.health import healthz
 from mcpgateway.mcp.wellknown import mcp_catalog, protected_resource_metadata, server_card
 
+# A database outage is a 503 page, not a 500 (mcpgateway.core.database_outage).
+handler500 = "mcpgateway.core.database_outage.server_error"
+
 admin.site.site_header = "Spotify MCP gateway"
 admin.site.site_title = "Spotify MCP gateway admin"
 

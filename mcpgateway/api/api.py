@@ -16,6 +16,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from mcpgateway.core.database_outage import MESSAGE as DATABASE_UNAVAILABLE
+from mcpgateway.core.database_outage import is_database_outage, note_outage, unavailable
+
 from . import activity, admin_clients, admin_grants, admin_invitations, admin_people, clients, consents, me, spotify, tokens
 from .auth import MEMBER_AUTH
 
@@ -83,6 +86,9 @@ def not_found(request, exc):
 @api.exception_handler(Exception)
 def unexpected(request, exc):
     # Never Django's HTML error page (nor a traceback) to an API client.
+    if is_database_outage(exc):
+        note_outage(request, exc)
+        return unavailable(error(request, 503, DATABASE_UNAVAILABLE))
     logger.exception("Unexpected error on %s", request.path)
     return error(request, 500, "Internal error: the gateway's log has the details.")
 

@@ -8,10 +8,14 @@ import logging
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from mcp_types import INTERNAL_ERROR
 from ninja import NinjaAPI
 
+from mcpgateway.core.database_outage import MESSAGE as DATABASE_UNAVAILABLE
+from mcpgateway.core.database_outage import is_database_outage, note_outage, unavailable
 from mcpgateway.mcp.bridge import McpEndpoint
-from mcpgateway.mcp.responses import internal_error
+from mcpgateway.mcp.handler import recycle_connections_soon
+from mcpgateway.mcp.responses import internal_error, jsonrpc_error
 from mcpgateway.mcp.server import build_server
 from mcpgateway.mcp.tools import TOOL_REQUIREMENTS
 
@@ -24,6 +28,10 @@ endpoint = McpEndpoint(build_server, tool_requirements=TOOL_REQUIREMENTS)
 @api.exception_handler(Exception)
 def unexpected_error(request, exc):
     # Never a traceback or Django's HTML error page to an MCP client.
+    if is_database_outage(exc):
+        note_outage(request, exc)
+        recycle_connections_soon()  # the broken connection goes before the next request, not in 30 s
+        return unavailable(jsonrpc_error(503, INTERNAL_ERROR, DATABASE_UNAVAILABLE))
     logger.exception("Unexpected error on %s", request.path)
     return internal_error()
 

@@ -40,6 +40,14 @@ from mcpgateway.mcp.transport_security import body_refusal
 
 CONNECTION_RECYCLE_SECONDS = 30.0
 MCP_URLCONF = "mcpgateway.mcp.urls"
+# Set when a request met a database error: the next request closes the broken connection first
+# (Django opens a new one), instead of failing on it until the next periodic recycle.
+_recycle_now = False
+
+
+def recycle_connections_soon() -> None:
+    global _recycle_now
+    _recycle_now = True
 
 
 class McpASGIHandler(ASGIHandler):
@@ -99,7 +107,9 @@ class McpASGIHandler(ASGIHandler):
                     closer()
 
     async def _recycle_connections(self) -> None:
+        global _recycle_now
         now = time.monotonic()
-        if now - self._connections_checked_at >= CONNECTION_RECYCLE_SECONDS:
+        if _recycle_now or now - self._connections_checked_at >= CONNECTION_RECYCLE_SECONDS:
             self._connections_checked_at = now
+            _recycle_now = False
             await sync_to_async(close_old_connections)()
