@@ -16,6 +16,8 @@ import logging
 import os
 import secrets
 import tempfile
+import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -43,15 +45,9 @@ def bump_revocation_epoch() -> None:
     (current_revocation_epoch), so it is enforced all the same."""
     value = secrets.token_hex(8)
     if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            client.set(REDIS_KEY, value)
-        except redis.RedisError:
-            logger.warning("The revocation epoch could not be moved: Redis is unreachable")
-        finally:
-            client.close()
+        if not _set_epoch_in_redis(value):
+            logger.warning("The revocation epoch could not be moved: Redis is unreachable; retrying until it is back")
+            _owe_bump()
         return
     path = _epoch_file()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +55,48 @@ def bump_revocation_epoch() -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     os.replace(tmp, path)
+
+
+def _set_epoch_in_redis(value: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.set(REDIS_KEY, value)
+        return True
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+# A bump Redis could not take is owed, and paid by a background thread as soon as Redis answers
+# again. Without it a worker that never saw the outage (Redis restarted from its snapshot, or a
+# network split between Redis and this process only) would read the old epoch and keep trusting
+# what it cached before the revocation. A process that could not *read* the epoch owes one too:
+# a revocation may have been made during the outage by a process that has died since.
+_owed_lock = threading.Lock()
+_owed_thread: threading.Thread | None = None
+OWED_BUMP_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
+
+
+def _owe_bump() -> None:
+    global _owed_thread
+    with _owed_lock:
+        if _owed_thread is not None and _owed_thread.is_alive():
+            return
+        _owed_thread = threading.Thread(target=_pay_owed_bump, name="revocation-epoch-retry", daemon=True)
+        _owed_thread.start()
+
+
+def _pay_owed_bump() -> None:
+    attempt = 0
+    while True:
+        time.sleep(OWED_BUMP_RETRY_SECONDS[min(attempt, len(OWED_BUMP_RETRY_SECONDS) - 1)])
+        attempt += 1
+        if _set_epoch_in_redis(secrets.token_hex(8)):
+            logger.info("Redis is back: the revocation epoch moved, every worker rereads what it cached")
+            return
 
 
 def bump_revocation_epoch_on_commit() -> None:
@@ -120,6 +158,7 @@ async def current_revocation_epoch() -> str:
             value = await _redis_for_this_loop().get(REDIS_KEY)
         except (redis.RedisError, OSError):
             logger.warning("The revocation epoch could not be read: Redis is unreachable")
+            _owe_bump()
             return _unavailable_epoch()
         return value.decode() if value else ""
     try:
@@ -137,6 +176,7 @@ def current_revocation_epoch_sync() -> str:
             value = client.get(REDIS_KEY)
         except redis.RedisError:
             logger.warning("The revocation epoch could not be read: Redis is unreachable")
+            _owe_bump()
             return _unavailable_epoch()
         finally:
             client.close()
