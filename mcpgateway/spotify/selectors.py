@@ -113,10 +113,14 @@ def allowlist_advice(*, user, grant: SpotifyGrant | None) -> str | None:
 
 def grants_due_for_refresh(*, now: datetime, expiring_before: datetime) -> list[tuple[int, int]]:
     """(id, refresh_generation) of every active grant whose token ends before `expiring_before`,
-    leaving out grants that a recent failure told us to leave alone for now."""
+    leaving out grants that a recent failure told us to leave alone for now, and grants another
+    process holds the refresh lease of: it is refreshing them, or it died doing so (a killed worker)
+    and the lease must run out first. Waiting on such a lease would hold a sweep thread for up to
+    REFRESH_LEASE_SECONDS; the next sweep after it expires takes the grant."""
     return list(
         SpotifyGrant.objects.filter(status=SpotifyGrant.Status.ACTIVE, access_token_expires_at__lt=expiring_before)
         .filter(Q(next_refresh_attempt_at__isnull=True) | Q(next_refresh_attempt_at__lte=now))
+        .filter(Q(refresh_lease="") | Q(refresh_lease_expires_at__lt=now))
         .order_by("access_token_expires_at")
         .values_list("pk", "refresh_generation")
     )
