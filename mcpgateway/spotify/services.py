@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -348,7 +348,7 @@ def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.Spo
         changes["refresh_token"] = SecretToken.from_plaintext(tokens.refresh_token)
     if tokens.scope:
         changes["scopes"] = tokens.scope
-    saved = SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+    saved = _save_through_database_outage(grant, lease, changes)
     if not saved:
         logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
         raise GrantRefreshFailed("The refresh took too long to be saved")
@@ -357,6 +357,27 @@ def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.Spo
     for name, value in changes.items():
         setattr(grant, name, value)
     return grant
+
+
+# Spotify has already rotated the refresh token: the one in `changes` is the only copy, and the
+# grant's stored one is dead. A database restart at this moment must not cost the person their
+# connection, so the save is retried for a while (well within the lease) instead of given up.
+TOKEN_SAVE_RETRY_SECONDS = 30.0
+
+
+def _save_through_database_outage(grant: SpotifyGrant, lease: str, changes: dict) -> int:
+    deadline = time.monotonic() + TOKEN_SAVE_RETRY_SECONDS
+    while True:
+        try:
+            return SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                logger.error("The refreshed tokens of grant %s could not be saved: the database stayed unreachable", grant.pk)
+                raise
+            logger.warning("Saving the refreshed tokens of grant %s failed (database unreachable); retrying", grant.pk)
+            if not connection.in_atomic_block:
+                connection.close()  # the broken connection; the next query opens a new one
+            time.sleep(1.0)
 
 
 def _save_refresh_failure(grant: SpotifyGrant, lease: str, message: str, *, needs_reconnect: bool = False, retry_in: float | None = None) -> None:

@@ -12,6 +12,8 @@ from time import sleep as real_sleep
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import OperationalError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from mcpgateway.core.crypto import SecretToken
@@ -249,3 +251,26 @@ def test_a_second_sweep_finds_nothing_to_do(emulator, person):
     second = grants_refresh_expiring()
     assert second.due == 0
     assert refresh_requests(emulator) == {"success": 1}
+
+
+def test_rotated_tokens_are_saved_through_a_short_database_outage(emulator, person, sleeps, monkeypatch):
+    """Spotify has rotated the refresh token when its answer arrives: losing the save would lose the
+    only valid copy (the grant would need a reconnect), so a database that drops the connection is
+    tried again."""
+    emulator.set_faults(omit_refresh_token="never")
+    grant, minted = make_grant(emulator, person, expires_in=10)
+    real_update = QuerySet.update
+    dropped = []
+
+    def update(self, **changes):
+        if self.model is SpotifyGrant and "access_token" in changes and not dropped:
+            dropped.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(self, **changes)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert grant_refresh(grant=grant).performed
+    grant.refresh_from_db()
+    assert dropped and sleeps == [1.0]
+    assert grant.refresh_token.reveal() != minted["refresh_token"] and grant.access_token.reveal() != minted["access_token"]
+    assert not grant.refresh_lease and refresh_requests(emulator) == {"success": 1}
