@@ -13,11 +13,58 @@ from collections import Counter
 
 import httpx
 import pytest
+from django.db import OperationalError
 
+from tests.conftest import public_client
 from tests.mcpgateway.mcp.conftest import MODERN_META, POST_HEADERS, bearer, reply_of, rpc
 from tests.support.private_services import PrivatePostgres, manage
 
-pytestmark = pytest.mark.slow
+
+def refuse_queries(monkeypatch) -> None:
+    """Every query fails as when PostgreSQL has gone away."""
+    from django.db.backends.utils import CursorWrapper
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(CursorWrapper, "execute", gone)
+    monkeypatch.setattr(CursorWrapper, "executemany", gone)
+
+
+@pytest.mark.django_db
+def test_a_page_is_a_503_page_without_a_traceback(monkeypatch, caplog, django_user_model):
+    browser = public_client(raise_request_exception=False)
+    browser.force_login(django_user_model.objects.create_user(username="pat", password="x" * 20))
+    refuse_queries(monkeypatch)
+
+    response = browser.get("/")
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "cannot reach its database" in response.content.decode()
+    assert not [r for r in caplog.records if r.exc_info], "logged with a traceback"
+    assert any("Database unreachable" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_the_api_answers_a_json_503(monkeypatch, caplog):
+    refuse_queries(monkeypatch)
+
+    response = public_client(raise_request_exception=False).get("/api/me", HTTP_AUTHORIZATION="Bearer smgp_whatever")
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "database is unreachable" in response.json()["detail"]
+    assert not [r for r in caplog.records if r.exc_info], "logged with a traceback"
+
+
+def test_other_errors_stay_500(rf):
+    from mcpgateway.core.database_outage import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+
 
 PEOPLE = """
 from django.contrib.auth import get_user_model
@@ -69,6 +116,7 @@ def check_answer(kind: str, response: httpx.Response) -> str:
     return "unavailable"
 
 
+@pytest.mark.slow
 def test_a_database_restart_gives_clean_503s_and_the_gateway_recovers_by_itself(private_postgres, start_gateway):
     people = json.loads(manage(private_postgres.url, "shell", "-c", "import json\n" + PEOPLE).strip().splitlines()[-1])
     warm, cold, api_token = people["tokens"]
