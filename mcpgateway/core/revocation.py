@@ -76,27 +76,37 @@ def _set_epoch_in_redis(value: str) -> bool:
 # what it cached before the revocation. A process that could not *read* the epoch owes one too:
 # a revocation may have been made during the outage by a process that has died since.
 _owed_lock = threading.Lock()
-_owed_thread: threading.Thread | None = None
+_owed = False  # under _owed_lock
+_owed_thread: threading.Thread | None = None  # under _owed_lock; None when no thread runs
 OWED_BUMP_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 
 
 def _owe_bump() -> None:
-    global _owed_thread
+    global _owed, _owed_thread
     with _owed_lock:
-        if _owed_thread is not None and _owed_thread.is_alive():
-            return
-        _owed_thread = threading.Thread(target=_pay_owed_bump, name="revocation-epoch-retry", daemon=True)
-        _owed_thread.start()
+        _owed = True
+        if _owed_thread is None:
+            _owed_thread = threading.Thread(target=_pay_owed_bump, name="revocation-epoch-retry", daemon=True)
+            _owed_thread.start()
 
 
 def _pay_owed_bump() -> None:
+    global _owed, _owed_thread
     attempt = 0
     while True:
+        with _owed_lock:  # decided under the lock, so a bump owed meanwhile is never left behind
+            if not _owed or not settings.REDIS_URL:  # no longer a Redis epoch: a test's settings restored
+                _owed, _owed_thread = False, None
+                return
+            _owed = False
         time.sleep(OWED_BUMP_RETRY_SECONDS[min(attempt, len(OWED_BUMP_RETRY_SECONDS) - 1)])
         attempt += 1
         if _set_epoch_in_redis(secrets.token_hex(8)):
-            logger.info("Redis is back: the revocation epoch moved, every worker rereads what it cached")
-            return
+            logger.info("Redis answers again: the revocation epoch moved, every worker rereads what it cached")
+            attempt = 0
+        else:
+            with _owed_lock:
+                _owed = True
 
 
 def bump_revocation_epoch_on_commit() -> None:
