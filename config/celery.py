@@ -27,11 +27,31 @@ def make_filesystem_broker_folders(sender, **kwargs):
 app.steps["worker"].add("mcpgateway.core.heartbeats:WorkerHeartbeat")
 
 
-# A task sent while serving a request logs that request's id (mcpgateway.core.request_ids; it
-# imports no app code).
-from mcpgateway.core.request_ids import connect_celery_signals  # noqa: E402
+# A task sent while serving a request logs that request's id (mcpgateway.core.request_ids), imported
+# when a task is sent or run, so that importing config loads no app code.
+from celery.signals import before_task_publish, task_postrun, task_prerun  # noqa: E402
 
-connect_celery_signals()
+
+@before_task_publish.connect
+def add_request_id_to_task(**kwargs):
+    from mcpgateway.core.request_ids import add_request_id_to_task
+
+    add_request_id_to_task(**kwargs)
+
+
+@task_prerun.connect
+def enter_task(**kwargs):
+    from mcpgateway.core.request_ids import enter_task
+
+    enter_task(**kwargs)
+
+
+@task_postrun.connect
+def leave_task(**kwargs):
+    from mcpgateway.core.request_ids import leave_task
+
+    leave_task(**kwargs)
+
 
 from celery.signals import setup_logging  # noqa: E402
 

@@ -75,17 +75,16 @@ def mcp_method_label(message) -> str:
     return "none"
 
 
-_tool_names: frozenset[str] | None = None
+_tool_names: set[str] = set()
+
+
+def tool_names_register(names) -> None:
+    """The tools the MCP server has (mcpgateway.mcp.server, at import): the `tool` label's values."""
+    _tool_names.update(names)
 
 
 def tool_label(name) -> str:
     """A tool the gateway has, or "unknown" (a client chooses the name it calls)."""
-    global _tool_names
-    if _tool_names is None:
-        from mcpgateway.mcp.server import GATEWAY_TOOL_NAMES
-        from mcpgateway.mcp.tools import TOOLS
-
-        _tool_names = frozenset(TOOLS) | GATEWAY_TOOL_NAMES
     return name if isinstance(name, str) and name in _tool_names else "unknown"
 
 

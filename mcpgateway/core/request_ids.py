@@ -97,11 +97,3 @@ def enter_task(task=None, **kwargs) -> None:
 def leave_task(**kwargs) -> None:
     """task_postrun: a thread of the worker's pool serves the next task without this one's id."""
     _current.set(None)
-
-
-def connect_celery_signals() -> None:
-    from celery.signals import before_task_publish, task_postrun, task_prerun
-
-    before_task_publish.connect(add_request_id_to_task, weak=False)
-    task_prerun.connect(enter_task, weak=False)
-    task_postrun.connect(leave_task, weak=False)

@@ -12,6 +12,7 @@ units: see docs/deployment.md), and the tests start them the same way.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import sys
@@ -39,7 +40,8 @@ def uvicorn_log_config() -> str:
     """A logging config file for uvicorn (--log-config): settings.LOGGING (LOG_FORMAT, request ids)
     with uvicorn's own loggers added, so its supervisor's lines and every worker's access lines come
     in the gateway's one format. Written under VAR_DIR at each start: it follows the settings."""
-    config = {**settings.LOGGING, "loggers": {
+    console = {**settings.LOGGING["handlers"]["console"], "formatter": settings.LOG_FORMAT}
+    config = {**settings.LOGGING, "handlers": {**settings.LOGGING["handlers"], "console": console}, "loggers": {
         **settings.LOGGING["loggers"],
         "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "uvicorn.error": {"level": "INFO"},
@@ -53,14 +55,32 @@ def uvicorn_log_config() -> str:
 
 def role_environment(role: str) -> dict[str, str]:
     """What a process role needs in its environment: its metrics folder (prometheus-client's
-    multiprocess mode, mcpgateway.core.metrics), one per role and host so that processes of two
-    containers sharing VAR_DIR never share a file name (those are named by process id), emptied
-    at the role's start: its processes' files from the last run are gone, and Prometheus reads the
-    counters' restart as a reset, as it does for any restarted process."""
-    folder = settings.METRICS_DIR / f"{role}-{socket.gethostname()}"
+    multiprocess mode, mcpgateway.core.metrics), `<role>-<host>-<pid>` under METRICS_DIR with the pid
+    of the process that stays for the role's life (`serve` execs into it; `run_gateway` is the parent
+    of its roles): process ids name the files inside, so two containers sharing VAR_DIR, or two web
+    roles of one machine, never share a folder. At the start, the folder is emptied and the folders
+    this host left behind (their process gone) are removed; Prometheus reads the counters that
+    restart as a reset, as it does for any restarted process."""
+    host = socket.gethostname()
+    settings.METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in settings.METRICS_DIR.glob(f"*-{host}-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = settings.METRICS_DIR / f"{role}-{host}-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _celery() -> list[str]:

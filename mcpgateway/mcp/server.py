@@ -20,6 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcpgateway.audit.tool_calls import ToolCallAuditMiddleware
+from mcpgateway.core.metrics import tool_names_register
 from mcpgateway.mcp.access import ToolAccessMiddleware
 from mcpgateway.mcp.context import current_principal, current_principal_or_none, current_session_id
 from mcpgateway.mcp.tools import TOOL_REQUIREMENTS, register_tools
@@ -60,8 +61,10 @@ def get_gateway_identity(ctx: Context) -> GatewayIdentity:
     )
 
 
-# The tools of the gateway itself, beside the Spotify ones (mcpgateway.mcp.tools.TOOLS): named for metrics labels.
+# The tools of the gateway itself, beside the Spotify ones (mcpgateway.mcp.tools.TOOLS); every tool
+# name is a value of the metrics' `tool` label (mcpgateway.core.metrics).
 GATEWAY_TOOL_NAMES = frozenset({get_gateway_identity.__name__})
+tool_names_register(GATEWAY_TOOL_NAMES | set(TOOL_REQUIREMENTS))
 
 
 def request_state_security() -> RequestStateSecurity:

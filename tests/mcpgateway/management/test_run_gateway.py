@@ -25,6 +25,7 @@ def web_server(settings):
 
     def start(*, TRUSTED_PROXIES: str = "", **env: str) -> str:
         settings.TRUSTED_PROXIES = [entry for entry in TRUSTED_PROXIES.split(",") if entry]
+        settings.LOG_FORMAT = "plain"  # uvicorn's log config file (web_command) follows it
         port = free_port()
         command = web_command(host="127.0.0.1", port=port, workers=1)
         # Plain lines, to compare with uvicorn's access line as text (JSON escapes its quotes).
