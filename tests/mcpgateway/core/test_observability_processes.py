@@ -39,7 +39,7 @@ def manage(*arguments: str) -> list[str]:
 
 
 def scrape(base: str) -> dict[tuple[str, frozenset], float]:
-    response = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    response = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=60)
     assert response.status_code == 200, response.text
     return {(sample.name, frozenset(sample.labels.items())): sample.value
             for family in text_string_to_metric_families(response.text) for sample in family.samples}
@@ -83,7 +83,7 @@ def test_two_web_workers_and_the_celery_worker_report_through_one_metrics_endpoi
 
         healthz = 30
         for _ in range(healthz):  # a new connection each: spread over both workers
-            httpx.get(f"{base}/healthz")
+            httpx.get(f"{base}/healthz", timeout=60)
         calls = 6
         for _ in range(calls):
             reply = reply_of(modern_call(base, token, "tools/call", {"name": "get_gateway_identity", "arguments": {}}))
@@ -91,7 +91,7 @@ def test_two_web_workers_and_the_celery_worker_report_through_one_metrics_endpoi
         playing = reply_of(modern_call(base, token, "tools/call", {"name": "get_currently_playing", "arguments": {}}))
         assert "result" in playing, playing
 
-        sent = httpx.post(f"{base}/test/refresh-sweep", headers={"X-Request-ID": "journey-request-42"})
+        sent = httpx.post(f"{base}/test/refresh-sweep", headers={"X-Request-ID": "journey-request-42"}, timeout=60)
         assert sent.status_code == 200 and sent.headers["x-request-id"] == "journey-request-42"
         deadline = time.monotonic() + 60
         while value(after := scrape(base), "gateway_refresh_sweep_duration_seconds_count") < 1:
@@ -110,7 +110,7 @@ def test_two_web_workers_and_the_celery_worker_report_through_one_metrics_endpoi
         assert value(after, "gateway_spotify_token_refreshes_total", outcome="refreshed") == 1
         assert value(after, "gateway_mcp_live_sessions", kind="connection") == 1
         # Routes are the URL patterns, never a path a client chose.
-        httpx.get(f"{base}/accounts/invitation/some-secret-looking-token")
+        httpx.get(f"{base}/accounts/invitation/some-secret-looking-token", timeout=60)
         routes = {dict(labels)["route"] for name, labels in scrape(base) if name == "gateway_http_requests_total"}
         assert "/accounts/invitation/<str:token>" in routes and not any("some-secret" in route for route in routes), routes
     finally:
