@@ -10,6 +10,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.urls import handler500  # noqa: F401  the product's error handlers are this URLconf's too
 from config.urls import urlpatterns as product_urlpatterns
 from mcpgateway.spotify.tasks import refresh_expiring_grants
 
