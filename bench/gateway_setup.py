@@ -43,18 +43,21 @@ def start(command: list[str], port: int, extra_env: dict | None = None) -> subpr
     import httpx
 
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(extra_env or {})})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Generous: a worker's first request imports half of Django, which takes seconds on a busy machine.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
             return proc
         except httpx.TransportError:
-            time.sleep(0.1)
+            time.sleep(0.2)
+    proc.terminate()
     raise SystemExit(f"server on port {port} did not start")
 
 
-def person_with_grant(emulator, username: str, spotify_user_id: str = "alice"):
-    """A person whose Spotify grant the emulator minted (Django must be set up and migrated)."""
+def person_with_grant(emulator, username: str, spotify_user_id: str = "alice", *, with_device: bool = False):
+    """A person whose Spotify grant the emulator minted (Django must be set up and migrated);
+    `with_device`: a new Spotify user gets a device of its own (the emulator's mint_grants)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -62,7 +65,7 @@ def person_with_grant(emulator, username: str, spotify_user_id: str = "alice"):
     from mcpgateway.spotify.models import SpotifyGrant
 
     emulator.register_client(BENCH_CLIENT_ID, ["http://127.0.0.1:8000/spotify/callback"], mode="extended")
-    minted = emulator.mint_grants(BENCH_CLIENT_ID, user_ids=[spotify_user_id])[0]
+    minted = emulator.mint_grants(BENCH_CLIENT_ID, user_ids=[spotify_user_id], with_device=with_device)[0]
     user = get_user_model().objects.create_user(username=username)
     SpotifyGrant.objects.create(
         user=user, spotify_user_id=spotify_user_id, scopes=minted["scope"],

@@ -84,7 +84,7 @@ async def grants(request: Request) -> Response:
         body = await _body(request)
         count = body.get("count")
         out = st.mint_grants(body.get("client_id"), int(count) if count is not None else None,
-                             body.get("user_ids"), body.get("scopes"))
+                             body.get("user_ids"), body.get("scopes"), with_device=bool(body.get("with_device")))
     except (ClientError, ValueError, TypeError) as e:
         return _bad(e)
     return JSONResponse({"grants": out}, status_code=201)

@@ -378,7 +378,7 @@ class EmulatorState:
         return out, gid
 
     def mint_grants(self, client_id: str, count: int | None, user_ids: list[str] | None,
-                    scopes) -> list[dict]:
+                    scopes, with_device: bool = False) -> list[dict]:
         if client_id not in self.data["clients"]:
             raise ClientError(f"unknown client_id {client_id!r}: register it first")
         if isinstance(scopes, str):
@@ -398,7 +398,10 @@ class EmulatorState:
         out = []
         for uid in user_ids:
             if uid not in users:
-                users[uid] = new_user(uid, f"Bench User {uid}", "premium", "US", bulk=True)
+                # with_device: a player of their own (not active until played on), so a load test's
+                # people can start and pause playback without sharing one seeded user's player.
+                devices = [(f"{uid}'s Computer", "Computer", 50, True)] if with_device else None
+                users[uid] = new_user(uid, f"Bench User {uid}", "premium", "US", devices=devices, bulk=True)
             gid = self._new_grant(client_id, uid, scope)
             tok = self._issue(gid, True)
             out.append({"user_id": uid, "display_name": users[uid]["display_name"], "grant_id": gid, **tok})

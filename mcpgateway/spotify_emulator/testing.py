@@ -82,15 +82,16 @@ class EmulatorControl:
                                                "allowed_users": allowed_users, "name": name})
 
     def mint_grants(self, client_id: str, count: int | None = None, user_ids: list[str] | None = None,
-                    scopes: Iterable[str] | str = DEFAULT_SCOPES) -> list[dict]:
-        """Issue tokens without the consent dance; unknown user ids become Premium bench users.
+                    scopes: Iterable[str] | str = DEFAULT_SCOPES, with_device: bool = False) -> list[dict]:
+        """Issue tokens without the consent dance; unknown user ids become Premium bench users
+        (``with_device``: each with one inactive device of their own to play on).
 
         With only ``count``, users ``bench-00001`` .. are used (created on first use).
         Each dict: user_id, display_name, grant_id, access_token, refresh_token, expires_in,
         scope, token_type.
         """
         body = {"client_id": client_id, "count": count, "user_ids": user_ids,
-                "scopes": scopes if isinstance(scopes, str) else list(scopes)}
+                "scopes": scopes if isinstance(scopes, str) else list(scopes), "with_device": with_device}
         return self._call("POST", "/grants", body)["grants"]
 
     def revoke_grant(self, grant_id: str) -> dict:

@@ -38,3 +38,19 @@ def test_emulator_process_round_trip(tmp_path):
         assert track.split(":")[-1] not in emu.user_state("alice")["library"]["tracks"]
         emu.reset()  # back to seed, but the command-line client of *this* run would survive
         assert httpx.get(emu.api_url + "/me", headers=h).status_code == 401
+
+
+def test_minted_bench_users_get_a_device_when_asked(emulator):
+    from tests.conftest import TEST_CLIENT_ID
+
+    emulator.mint_grants(TEST_CLIENT_ID, user_ids=["bench-plain"])
+    grant = emulator.mint_grants(TEST_CLIENT_ID, user_ids=["bench-equipped"], with_device=True)[0]
+
+    assert emulator.user_state("bench-plain")["devices"] == []
+    [device] = emulator.user_state("bench-equipped")["devices"]
+    assert device["is_active"] is False and emulator.user_state("bench-equipped")["playback"]["device_id"] is None
+    # It plays there once asked to.
+    h = {"Authorization": f"Bearer {grant['access_token']}"}
+    track = httpx.get(f"{emulator.api_url}/search?q=a&type=track&limit=1", headers=h).json()["tracks"]["items"][0]["uri"]
+    assert httpx.put(f"{emulator.api_url}/me/player/play?device_id={device['id']}", json={"uris": [track]}, headers=h).status_code in (202, 204)
+    assert emulator.user_state("bench-equipped")["playback"]["is_playing"] is True
