@@ -27,6 +27,9 @@ from django.http import HttpResponse, JsonResponse
 # The reply for a refused body, from its status and a message a person can read.
 Refusal = Callable[[int, str], HttpResponse]
 DISCONNECT = {"type": "http.disconnect"}
+# How long a request whose deadline passed while the server itself was busy may still take to read
+# what the client already sent (BoundedBody._late_receive).
+LATE_READ_SECONDS = 1.0
 
 
 def too_large_message(limit: int) -> str:
@@ -85,6 +88,7 @@ class BoundedBody:
         self.received = 0
         self.complete = False
         self.refused = False
+        self.late = False
 
     async def receive(self):
         if self.refused:
@@ -95,12 +99,36 @@ class BoundedBody:
             async with asyncio.timeout_at(self.deadline):
                 message = await self._receive()
         except TimeoutError:
-            return await self.refuse(408, f"The request body did not arrive within {self.timeout:g} seconds")
+            message = await self._late_receive()
+            if message is None:
+                return await self.refuse(408, f"The request body did not arrive within {self.timeout:g} seconds")
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
                 return await self.refuse(413, too_large_message(self.limit))
             self.complete = not message.get("more_body", False)
+        return message
+
+    async def _late_receive(self):
+        """One short last wait, once a request, after the deadline passed: the deadline is the
+        client's, but a server that ran late (a worker busy with other requests, a paused machine)
+        reaches it with the body still unread in its socket, and a timeout already due fires before
+        the event loop reads that socket again. A body that trickles gets this wait only once."""
+        if self.late:
+            return None
+        self.late = True
+        try:
+            async with asyncio.timeout(LATE_READ_SECONDS):
+                message = await self._receive()
+        except TimeoutError:
+            return None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+            if self.received > self.limit:
+                return await self.refuse(413, too_large_message(self.limit))
+            if not self.complete:
+                return None  # still more to come, and no time left for it
         return message
 
     async def send(self, message):
