@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -57,6 +58,7 @@ class GatewayProcesses:
 
     def __init__(self):
         self.processes: list[subprocess.Popen] = []
+        self.readers: dict[subprocess.Popen, tuple[threading.Thread, list[str]]] = {}
 
     def start(self, port: int | None = None, *, command: list[str] | None = None, **extra: str) -> str:
         """A worker on `port`; `command` replaces the default uvicorn command line (it must listen on `port`)."""
@@ -74,7 +76,14 @@ class GatewayProcesses:
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.processes.append(server)
-        # Two workers importing the gateway on a busy two-core machine can take a minute or more.
+        # Read the worker's output as it comes: a worker that logs more than a pipe holds (64 KiB:
+        # a fuzzing run's thousands of 4xx warnings) would otherwise block in its next log call.
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+        reader.start()
+        self.readers[server] = (reader, lines)
+        # Generous: several workers importing Django at once take over 30 s on a busy 2-core machine
+        # (a worker that dies is noticed at once, by poll() below).
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -85,17 +94,25 @@ class GatewayProcesses:
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                output = server.communicate(timeout=5)[0] if server.poll() is not None else ""
+                output = self._output(server) if server.poll() is not None else ""
                 raise AssertionError(f"the gateway did not start:\n{output}")
             time.sleep(0.1)
         return base
+
+    def _output(self, server: subprocess.Popen) -> str:
+        reader, lines = self.readers[server]
+        reader.join(timeout=10)
+        return "".join(lines)
 
     def stop(self) -> list[str]:
         """Stop every worker; their combined output (stdout and stderr), one string each."""
         for server in self.processes:
             server.terminate()
-        outputs = [server.communicate(timeout=10)[0] for server in self.processes]
+        for server in self.processes:
+            server.wait(timeout=10)
+        outputs = [self._output(server) for server in self.processes]
         self.processes.clear()
+        self.readers.clear()
         for output in outputs:
             # A traceback in a worker is a bug even when the client got a proper answer.
             assert "Traceback" not in output, output
