@@ -4,13 +4,15 @@ surrogates, bytes that are not UTF-8, JSON nested 50,000 deep, huge values, wron
 is never a 5xx, and the worker logs no traceback (checked when the module's worker stops).
 
 Hypothesis with a fixed seed (`derandomize`): every run, on SQLite and PostgreSQL alike, sends the
-same requests, so a failure reproduces.
+same requests, so a failure reproduces. FUZZ_EXAMPLES (default 60) sets the examples per test:
+bench/fuzz.py raises it for the >= 10,000-case run.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from urllib.parse import quote, quote_from_bytes
 
@@ -32,7 +34,7 @@ MIB = 1024 * 1024
 # No shrinking: a failing request is reported as generated (the seed is fixed, so it reproduces), and
 # shrinking one over HTTP could take minutes.
 fuzz = settings(
-    derandomize=True, database=None, deadline=None, max_examples=60, phases=[Phase.explicit, Phase.generate],
+    derandomize=True, database=None, deadline=None, max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -277,3 +279,53 @@ def test_the_rest_api(http, person, api_bearer, body, invitation, query, path, a
     assert_no_server_error(http.get(f"{path}?{encode_form(query, {}).decode()}", headers=api_bearer))
     method, template = action
     assert_no_server_error(http.request(method, template.format(quote(row_id.encode("utf-8", "surrogatepass"), safe="")), headers=api_bearer))
+
+
+# Header values as a client can put them on the wire: visible ASCII and obs-text bytes (HTTP has no
+# way to carry NUL or a line break in a header, and h11 refuses to send them).
+header_value = st.one_of(
+    text.map(lambda value: value.encode("utf-8", "surrogatepass")), st.binary(max_size=60),
+).map(lambda raw: bytes(b for b in raw if 0x21 <= b <= 0x7E or b >= 0x80) or b"x")
+# Numbers no JSON parser should be trusted with: beyond float range, beyond Python's 4,300-digit
+# integer conversion limit, NaN spelled as JavaScript does.
+huge_number_body = st.sampled_from(["1e999999", "-1e999999", "9" * 5000, "-" + "9" * 100_000, "NaN", "Infinity", "1" + "0" * 4301 + ".5"]).map(
+    lambda number: ('{"jsonrpc": "2.0", "id": %s, "method": "tools/call", "params": {"name": "search", "arguments": {"limit": %s}}}' % (number, number)).encode()
+)
+CONTENT_TYPES = ["application/json", "application/json; charset=utf-16", "application/json; charset=latin-1", "text/plain", "multipart/form-data; boundary=x",
+                 "application/x-www-form-urlencoded", "application/json-rpc", "", "*/*", "application/json; charset=\x7f"]
+ACCEPTS = ["application/json, text/event-stream", "application/json", "text/event-stream", "*/*", "", "text/html"]
+PROTOCOL_VERSIONS = ["2025-11-25", "2026-07-28", "2025-06-18", "2024-11-05", "", "9999-99-99", "2026-07-28, 2025-11-25"]
+
+
+@pytest.fixture
+def legacy_session_id(http, bearer) -> str:
+    """A live 2025-11-25 session of the person's token, so fuzzed requests reach past the session check."""
+    initialize = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                  "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "1"}}}
+    response = http.post("/mcp", json=initialize, headers={**MCP_HEADERS, **bearer})
+    assert response.status_code == 200, response.text[:300]
+    return response.headers["mcp-session-id"]
+
+
+@fuzz
+@given(
+    body=st.one_of(json_body(legacy_message), json_body(modern_message), huge_number_body),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-32", "latin-1", "utf-8-sig"]),
+    content_type=st.one_of(st.sampled_from(CONTENT_TYPES), header_value), accept=st.one_of(st.sampled_from(ACCEPTS), header_value),
+    version=st.one_of(st.none(), st.sampled_from(PROTOCOL_VERSIONS), header_value), session=st.sampled_from(["none", "live", "fuzzed"]),
+    fuzzed_session=header_value, mcp_method=st.one_of(st.none(), st.sampled_from(["tools/call", "tools/list", "initialize", "ping"]), header_value),
+    mcp_name=st.one_of(st.none(), st.just("search"), header_value), verb=st.sampled_from(["POST", "POST", "POST", "GET", "DELETE", "PUT"]),
+)
+def test_mcp_headers_content_types_and_encodings(http, bearer, legacy_session_id, body, encoding, content_type, accept, version, session, fuzzed_session,
+                                               mcp_method, mcp_name, verb):
+    """Both eras' headers (Mcp-Session-Id live or made up, MCP-Protocol-Version, Mcp-Method, Mcp-Name),
+    wrong content types and charsets, bodies re-encoded (or not decodable), and numbers too big to parse."""
+    try:
+        content = body.decode("utf-8").encode(encoding, "surrogatepass")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        content = body
+    headers = {**bearer, "Content-Type": content_type, "Accept": accept}
+    optional = {"MCP-Protocol-Version": version, "Mcp-Method": mcp_method, "Mcp-Name": mcp_name,
+                "Mcp-Session-Id": {"none": None, "live": legacy_session_id, "fuzzed": fuzzed_session}[session]}
+    headers.update({name: value for name, value in optional.items() if value is not None})
+    assert_no_server_error(http.request(verb, "/mcp", content=content if verb != "GET" else None, headers=headers))
