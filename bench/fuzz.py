@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ_TESTS = ["tests/test_fuzz_untrusted_input.py", "tests/mcpgateway/api/test_schema_fuzz.py"]
@@ -38,7 +39,8 @@ def main() -> None:
         "TEST_DATABASE_NAME": f"test_gateway_fuzz_{os.getpid()}",
     }
     command = [sys.executable, "-m", "pytest", *FUZZ_TESTS, "-p", "no:cacheprovider", "-q", "--hypothesis-show-statistics", "-o", "addopts=-ra"]
-    print(f"{' '.join(command[2:])} with FUZZ_EXAMPLES={args.examples}, database {env.get('DATABASE_URL', 'SQLite')}", flush=True)
+    database = urlsplit(env["DATABASE_URL"]).scheme if env.get("DATABASE_URL") else "sqlite"  # never its password
+    print(f"{' '.join(command[2:])} with FUZZ_EXAMPLES={args.examples}, database {database}", flush=True)
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     print(summary(run.stdout))
     if run.returncode:
@@ -52,7 +54,7 @@ def summary(output: str) -> str:
     per_test: dict[str, int] = {}
     current = None
     for line in output.splitlines():
-        heading = re.match(r"^(\S+::\S+):\s*$", line.strip())
+        heading = re.match(r"^(\S+::.+):$", line.strip())
         if heading:
             current = heading.group(1)
             continue

@@ -25,7 +25,7 @@ from tests.support.processes import GatewayProcesses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 # Ids far above any row the fuzzing creates or hits by chance (hypothesis likes small integers): a
 # case that deactivates person 1 or revokes token 2 must not end the fuzzing identities themselves.
 IDENTITY_IDS = {"member": 2_000_000_001, "admin": 2_000_000_002}
