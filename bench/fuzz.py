@@ -43,14 +43,15 @@ def main() -> None:
     print(f"{' '.join(command[2:])} with FUZZ_EXAMPLES={args.examples}, database {database}", flush=True)
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     print(summary(run.stdout))
-    if run.returncode:
+    if run.returncode or os.environ.get("FUZZ_BENCH_VERBOSE"):
         print(run.stdout[-20_000:])
         print(run.stderr[-5_000:])
         raise SystemExit(run.returncode)
 
 
 def summary(output: str) -> str:
-    """Cases per test from Hypothesis's statistics: the generate and explicit phases' examples."""
+    """Cases per test from Hypothesis's statistics (--hypothesis-show-statistics): the explicit and
+    generate phases' examples; schemathesis's operations are one test each, under one name."""
     per_test: dict[str, int] = {}
     current = None
     for line in output.splitlines():
@@ -58,10 +59,10 @@ def summary(output: str) -> str:
         if heading:
             current = heading.group(1)
             continue
-        counted = re.search(r"(\d+) passing examples?, (\d+) failing examples?", line)
+        counted = re.search(r"(\d+) passing(?: examples?)?, (\d+) failing", line)
         if counted and current:
             per_test[current] = per_test.get(current, 0) + int(counted.group(1)) + int(counted.group(2))
-    result = re.search(r"=+ (.*(?:passed|failed).*) =+\s*$", output, re.M)
+    result = re.search(r"^=*\s*(\d+ (?:passed|failed).*?)\s*=*$", output, re.M)
     lines = [f"{cases:>7}  {test}" for test, cases in sorted(per_test.items())]
     lines.append(f"{sum(per_test.values()):>7}  cases in total (target >= 10,000); pytest: {result.group(1) if result else 'no result line'}")
     failures = re.findall(r"^(?:FAILED|ERROR) .*$", output, re.M)
