@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import secrets
-import threading
 import time
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -41,6 +40,8 @@ MAX_PENDING_CONNECTS = 5
 # leader never loses its lease; short enough that a crashed leader blocks the grant only briefly.
 REFRESH_LEASE_SECONDS = 90
 REFRESH_WAIT_POLL_SECONDS = 0.05
+# The beat's sweep takes leases, reads grants and saves outcomes this many grants at a time.
+SWEEP_BATCH = 100
 
 
 class ConnectError(Exception):
@@ -293,42 +294,61 @@ def _outcome_of_other_refresh(grant: SpotifyGrant) -> SpotifyGrant:
 
 def _refresh_holding_lease(*, grant_id: int, lease: str) -> SpotifyGrant:
     grant = SpotifyGrant.objects.get(pk=grant_id)
+    return _outcome_save(grant, lease, _token_request(grant))
+
+
+@dataclass
+class _Failure:
+    """Why a token request failed, as `_save_refresh_failure` records it, and the exception to raise."""
+
+    message: str
+    error: Exception
+    needs_reconnect: bool = False
+    retry_in: float | None = None
+
+
+def _token_request(grant: SpotifyGrant) -> accounts.SpotifyTokens | _Failure:
+    """Spotify's answer to the grant's refresh token, retried as Spotify's answer allows; no
+    database access (the sweep runs many of these at once on threads that hold no connection)."""
     refresh_token = grant.refresh_token.reveal()
     attempts = max(1, settings.SPOTIFY_REFRESH_MAX_ATTEMPTS)
     for attempt in range(1, attempts + 1):
         try:
-            tokens = accounts.refresh_tokens(refresh_token=refresh_token)
+            return accounts.refresh_tokens(refresh_token=refresh_token)
         except SpotifyGrantRevoked as exc:
             # Final: a used, revoked or six-month-old refresh token never comes back.
-            _save_refresh_failure(grant, lease, exc.message, needs_reconnect=True)
-            logger.warning("Spotify grant %s needs reconnect: %s", grant_id, exc.message)
-            raise GrantNeedsReconnect(exc.message) from exc
+            logger.warning("Spotify grant %s needs reconnect: %s", grant.pk, exc.message)
+            return _Failure(exc.message, GrantNeedsReconnect(exc.message), needs_reconnect=True)
         except SpotifyRateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else 1.0
             if attempt < attempts and wait <= settings.SPOTIFY_MAX_RETRY_AFTER_SECONDS:
-                logger.info("Spotify rate limited the refresh of grant %s; retrying in %.1fs", grant_id, wait)
+                logger.info("Spotify rate limited the refresh of grant %s; retrying in %.1fs", grant.pk, wait)
                 time.sleep(wait)
                 continue
-            _save_refresh_failure(grant, lease, exc.message, retry_in=wait)
-            raise GrantRefreshFailed(exc.message, retry_after=wait) from exc
+            return _Failure(exc.message, GrantRefreshFailed(exc.message, retry_after=wait), retry_in=wait)
         except SpotifyUnavailable as exc:
             if attempt < attempts:
                 backoff = 0.5 * 2 ** (attempt - 1) * (1 + random.random() / 2)
-                logger.info("Refresh of grant %s failed (%s); retry %d in %.1fs", grant_id, exc.message, attempt, backoff)
+                logger.info("Refresh of grant %s failed (%s); retry %d in %.1fs", grant.pk, exc.message, attempt, backoff)
                 time.sleep(backoff)
                 continue
-            retry_in = min(60 * 2**grant.refresh_failures, 900)
-            _save_refresh_failure(grant, lease, exc.message, retry_in=retry_in)
-            raise GrantRefreshFailed(exc.message) from exc
+            return _Failure(exc.message, GrantRefreshFailed(exc.message), retry_in=min(60 * 2**grant.refresh_failures, 900))
         except SpotifyError as exc:
-            _save_refresh_failure(grant, lease, exc.message, retry_in=300)
-            raise GrantRefreshFailed(exc.message) from exc
-        return _save_refreshed_tokens(grant, lease, tokens)
+            return _Failure(exc.message, GrantRefreshFailed(exc.message), retry_in=300)
     raise AssertionError("unreachable")
 
 
-def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.SpotifyTokens) -> SpotifyGrant:
-    now = timezone.now()
+def _outcome_save(grant: SpotifyGrant, lease: str, outcome: accounts.SpotifyTokens | _Failure) -> SpotifyGrant:
+    """Save what the token request brought (the grant, refreshed), or its failure (then raise
+    GrantNeedsReconnect or GrantRefreshFailed)."""
+    if isinstance(outcome, _Failure):
+        _save_refresh_failure(grant, lease, outcome.message, needs_reconnect=outcome.needs_reconnect, retry_in=outcome.retry_in)
+        raise outcome.error
+    return _save_refreshed_tokens(grant, lease, outcome)
+
+
+def _refreshed_fields(tokens: accounts.SpotifyTokens, now) -> dict:
+    """The columns a successful refresh writes (but refresh_generation, moved by one)."""
     changes = {
         "access_token": SecretToken.from_plaintext(tokens.access_token),
         "access_token_expires_at": now + timedelta(seconds=tokens.expires_in),
@@ -337,7 +357,6 @@ def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.Spo
         "last_error_at": None,
         "refresh_failures": 0,
         "next_refresh_attempt_at": None,
-        "refresh_generation": F("refresh_generation") + 1,
         "refresh_lease": "",
         "refresh_lease_expires_at": None,
         "updated_at": now,
@@ -348,7 +367,18 @@ def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.Spo
         changes["refresh_token"] = SecretToken.from_plaintext(tokens.refresh_token)
     if tokens.scope:
         changes["scopes"] = tokens.scope
-    saved = _save_through_database_outage(grant, lease, changes)
+    return changes
+
+
+# Every column _refreshed_fields may write, for the sweep's bulk_update.
+_REFRESHED_COLUMNS = ("access_token", "access_token_expires_at", "last_refreshed_at", "last_error", "last_error_at", "refresh_failures",
+                      "next_refresh_attempt_at", "refresh_lease", "refresh_lease_expires_at", "updated_at", "refresh_token", "scopes",
+                      "refresh_generation")
+
+
+def _save_refreshed_tokens(grant: SpotifyGrant, lease: str, tokens: accounts.SpotifyTokens) -> SpotifyGrant:
+    changes = _refreshed_fields(tokens, timezone.now())
+    saved = _save_through_database_outage(grant, lease, {**changes, "refresh_generation": F("refresh_generation") + 1})
     if not saved:
         logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
         raise GrantRefreshFailed("The refresh took too long to be saved")
@@ -440,6 +470,64 @@ def grants_flag_ended(*, now=None) -> int:
     return flagged
 
 
+def _leases_take(batch: list[tuple[int, int]], *, lease: str, skipped) -> list[SpotifyGrant]:
+    """Take the refresh lease of every grant of `batch` ((id, generation) found due) that is still
+    active, at that generation and not leased by anyone: one UPDATE, then one SELECT of the rows
+    taken. The others are someone else's refresh (`skipped` is called once for each)."""
+    now = timezone.now()
+    still_due = Q()
+    for grant_id, generation in batch:
+        still_due |= Q(pk=grant_id, refresh_generation=generation)
+    SpotifyGrant.objects.filter(still_due, status=SpotifyGrant.Status.ACTIVE).filter(
+        Q(refresh_lease="") | Q(refresh_lease_expires_at__lt=now)
+    ).update(refresh_lease=lease, refresh_lease_expires_at=now + timedelta(seconds=REFRESH_LEASE_SECONDS))
+    taken = list(SpotifyGrant.objects.filter(pk__in=[grant_id for grant_id, _ in batch], refresh_lease=lease))
+    for _ in range(len(batch) - len(taken)):
+        skipped()
+    return taken
+
+
+def _outcomes_save(finished: list, *, lease: str, record) -> None:
+    """Save the outcomes of a batch of token requests in one transaction: the rows whose lease is
+    still ours (locked until the commit), the refreshed ones with one bulk UPDATE."""
+    with transaction.atomic():
+        ids = [grant.pk for grant, _ in finished]
+        held = set(SpotifyGrant.objects.select_for_update().filter(pk__in=ids, refresh_lease=lease).values_list("pk", flat=True))
+        now = timezone.now()
+        refreshed = []
+        for grant, outcome in finished:
+            if isinstance(outcome, BaseException):
+                logger.error("Refresh of grant %s failed unexpectedly", grant.pk, exc_info=outcome)
+                SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(refresh_lease="", refresh_lease_expires_at=None)
+                record("failed", "unexpected error")
+            elif grant.pk not in held:
+                logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
+                record("failed", "The refresh took too long to be saved")
+            elif isinstance(outcome, _Failure):
+                _save_refresh_failure(grant, lease, outcome.message, needs_reconnect=outcome.needs_reconnect, retry_in=outcome.retry_in)
+                record("needs_reconnect" if outcome.needs_reconnect else "failed", outcome.message)
+            else:
+                # Nobody moves the generation of a grant whose lease we hold: +1 of what we read is right.
+                for name, value in {**_refreshed_fields(outcome, now), "refresh_generation": grant.refresh_generation + 1}.items():
+                    setattr(grant, name, value)
+                refreshed.append(grant)
+                record("refreshed")
+        _rows_update(refreshed, _REFRESHED_COLUMNS)
+
+
+def _rows_update(grants: list[SpotifyGrant], columns: tuple[str, ...]) -> None:
+    """One parametrised UPDATE run for every grant (executemany): Django's bulk_update builds a
+    CASE per column and row, which costs more to compile than the sweep saves by batching."""
+    if not grants:
+        return
+    fields = [SpotifyGrant._meta.get_field(name) for name in columns]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(SpotifyGrant._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+           f"WHERE {quote(SpotifyGrant._meta.pk.column)} = %s")
+    rows = [[f.get_db_prep_save(getattr(grant, f.attname), connection) for f in fields] + [grant.pk] for grant in grants]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
 def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: int | None = None, progress_every: float = 5.0) -> RefreshSweepReport:
     """The beat's sweep: flag grants past Spotify's six months, refresh every active grant whose
     token expires within the margin (`concurrency` at a time), then mail the people whose grant
@@ -456,6 +544,12 @@ def grants_refresh_expiring(*, margin_seconds: int | None = None, concurrency: i
 
 
 def _refresh_due(report: RefreshSweepReport, *, margin_seconds: int | None, concurrency: int | None, progress_every: float) -> None:
+    """Batched, for thousands of grants: this thread takes the leases of SWEEP_BATCH grants with one
+    UPDATE and reads them with one SELECT, `workers` threads send the token requests (and touch no
+    database), and this thread saves their outcomes SWEEP_BATCH at a time in one transaction (one
+    commit, not one per grant: on SQLite each commit is a write lock and a sync). The lease and the
+    rules of a refresh are grant_refresh's: a grant whose lease someone else holds, or whose
+    generation moved since it was found due, is theirs (skipped)."""
     margin = settings.SPOTIFY_REFRESH_MARGIN_SECONDS if margin_seconds is None else margin_seconds
     workers = max(1, concurrency or settings.SPOTIFY_REFRESH_CONCURRENCY)
     now = timezone.now()
@@ -467,48 +561,40 @@ def _refresh_due(report: RefreshSweepReport, *, margin_seconds: int | None, conc
         return
     logger.info("Refresh sweep: %d grants expire within %ss; refreshing %d at a time", len(due), margin, workers)
 
-    work: queue.SimpleQueue = queue.SimpleQueue()
-    for item in due:
-        work.put(item)
-    lock = threading.Lock()
-
     def record(outcome: str, error: str | None = None) -> None:
-        with lock:
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if error:
-                report.errors[error] = report.errors.get(error, 0) + 1
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if error:
+            report.errors[error] = report.errors.get(error, 0) + 1
 
-    def worker() -> None:
-        try:
-            while True:
-                try:
-                    grant_id, generation = work.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    result = grant_refresh(grant=SpotifyGrant(pk=grant_id), expected_generation=generation)
-                    record("refreshed" if result.performed else "skipped")
-                except GrantNeedsReconnect as exc:
-                    record("needs_reconnect", str(exc))
-                except GrantRefreshFailed as exc:
-                    record("failed", str(exc))
-                except Exception:  # one bad grant must not stop the sweep
-                    logger.exception("Refresh of grant %s failed unexpectedly", grant_id)
-                    record("failed", "unexpected error")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, name=f"grant-refresh-{i}", daemon=True) for i in range(min(workers, len(due)))]
-    for thread in threads:
-        thread.start()
+    lease = secrets.token_hex(16)  # one lease value for the sweep: each UPDATE is still conditional per grant
+    batches = [due[i:i + SWEEP_BATCH] for i in range(0, len(due), SWEEP_BATCH)]
+    in_flight: set[futures.Future] = set()
+    finished: list[tuple[SpotifyGrant, accounts.SpotifyTokens | _Failure | BaseException]] = []
     last_progress = time.monotonic()
-    while any(thread.is_alive() for thread in threads):
-        for thread in threads:
-            thread.join(timeout=0.2)
-        if time.monotonic() - last_progress >= progress_every:
-            last_progress = time.monotonic()
-            done = report.refreshed + report.skipped + report.failed + report.needs_reconnect
-            logger.info("Refresh sweep: %d/%d done (%d refreshed, %d failed)", done, report.due, report.refreshed, report.failed)
+
+    def request(grant: SpotifyGrant):
+        try:
+            return grant, _token_request(grant)
+        except Exception as exc:  # noqa: BLE001 - one bad grant must not stop the sweep
+            return grant, exc
+
+    with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grant-refresh") as pool:
+        while batches or in_flight or finished:
+            # Lease only what the threads will reach soon: a lease taken long before its request
+            # could expire (REFRESH_LEASE_SECONDS) before the save.
+            while batches and len(in_flight) < 2 * workers:
+                for grant in _leases_take(batches.pop(0), lease=lease, skipped=lambda: record("skipped")):
+                    in_flight.add(pool.submit(request, grant))
+            if in_flight:
+                done, in_flight = futures.wait(in_flight, timeout=0.2, return_when=futures.FIRST_COMPLETED)
+                finished += [future.result() for future in done]
+            if len(finished) >= SWEEP_BATCH or (finished and (not in_flight or not batches and len(in_flight) < workers)):
+                _outcomes_save(finished[:SWEEP_BATCH], lease=lease, record=record)
+                del finished[:SWEEP_BATCH]
+            if time.monotonic() - last_progress >= progress_every:
+                last_progress = time.monotonic()
+                done_count = report.refreshed + report.skipped + report.failed + report.needs_reconnect
+                logger.info("Refresh sweep: %d/%d done (%d refreshed, %d failed)", done_count, report.due, report.refreshed, report.failed)
     close_old_connections()
     report.seconds = time.monotonic() - started
     logger.info("Refresh sweep: %s", report.summary())

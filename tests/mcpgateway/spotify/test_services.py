@@ -274,3 +274,55 @@ def test_rotated_tokens_are_saved_through_a_short_database_outage(emulator, pers
     assert dropped and sleeps == [1.0]
     assert grant.refresh_token.reveal() != minted["refresh_token"] and grant.access_token.reveal() != minted["access_token"]
     assert not grant.refresh_lease and refresh_requests(emulator) == {"success": 1}
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Every SQL statement any thread sends (execute, executemany), as (kind, sql)."""
+    from django.db.backends import utils
+
+    sent: list[tuple[str, str]] = []
+    execute, executemany = utils.CursorWrapper.execute, utils.CursorWrapper.executemany
+
+    def counted_execute(self, sql, params=None):
+        sent.append(("execute", str(sql)))
+        return execute(self, sql, params)
+
+    def counted_executemany(self, sql, param_list):
+        sent.append(("executemany", str(sql)))
+        return executemany(self, sql, param_list)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted_execute)
+    monkeypatch.setattr(utils.CursorWrapper, "executemany", counted_executemany)
+    return sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leases_and_saves_grants_in_batches(emulator, django_user_model, statements):
+    grants = [make_grant(emulator, django_user_model.objects.create_user(username=f"user{i}"), expires_in=60)[0] for i in range(30)]
+    statements.clear()
+
+    report = grants_refresh_expiring(concurrency=8)
+
+    assert (report.due, report.refreshed) == (30, 30)
+    updates = [sql for _kind, sql in statements if sql.lstrip().upper().startswith("UPDATE")]
+    # One lease UPDATE and one save (executemany) for the batch, not three UPDATEs per grant.
+    assert len(updates) <= 4, updates
+    for grant in grants:
+        grant.refresh_from_db()
+        assert grant.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+        assert grant.refresh_generation == 1 and grant.refresh_lease == "" and grant.refresh_lease_expires_at is None
+    assert refresh_requests(emulator) == {"success": 30}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leaves_a_grant_leased_by_someone_else_to_them(emulator, django_user_model):
+    leased, other = (make_grant(emulator, django_user_model.objects.create_user(username=f"user{i}"), expires_in=60)[0] for i in range(2))
+    SpotifyGrant.objects.filter(pk=leased.pk).update(refresh_lease="someone-else", refresh_lease_expires_at=timezone.now() + timedelta(seconds=60))
+
+    report = grants_refresh_expiring(concurrency=2)
+
+    assert (report.due, report.refreshed, report.skipped) == (2, 1, 1)
+    assert refresh_requests(emulator) == {"success": 1}
+    assert SpotifyGrant.objects.get(pk=leased.pk).refresh_lease == "someone-else"
+    assert SpotifyGrant.objects.get(pk=other.pk).last_refreshed_at is not None
