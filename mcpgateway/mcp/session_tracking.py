@@ -14,6 +14,7 @@ costs one epoch read, not a database query, and revocation still bites at once e
 
 from __future__ import annotations
 
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,9 +40,11 @@ CACHE_SIZE = 10_000
 _FIELDS = ("id", "user_id", "kind", "credential_id", "client_name", "revoked_at", "ended_at", "expires_at", "last_seen_at")
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionState:
-    """What a worker remembers of one McpSession row."""
+    """What a worker remembers of one McpSession row: slotted, with its repeated strings shared
+    (sys.intern), and cached under its own UUID: a worker may hold 10,000 of these (issue #12:
+    idle sessions must cost a worker little; bench/idle_sessions.py)."""
 
     id: uuid.UUID
     user_id: int
@@ -65,9 +68,9 @@ def _state(row: McpSession | dict) -> SessionState:
     return SessionState(
         id=get("id"),
         user_id=get("user_id"),
-        kind=get("kind"),
-        credential_id=get("credential_id"),
-        client_name=get("client_name") or "",
+        kind=sys.intern(str(get("kind"))),
+        credential_id=sys.intern(get("credential_id")),
+        client_name=sys.intern(get("client_name") or ""),
         closed=get("revoked_at") is not None or get("ended_at") is not None,
         revoked=get("revoked_at") is not None,
         expires_at=get("expires_at"),
@@ -132,7 +135,7 @@ async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: 
     )
     await sync_to_async(_end_beyond_cap)(principal.credential_id)
     state = _state(row)
-    _cache.put(str(row.id), state, epoch)
+    _cache.put(state.id, state, epoch)
     await adashboard_event_send(user_id=principal.user_id, kind="client_connected", credential_id=principal.credential_id,
                                 client_name=row.client_name)
     return state
@@ -144,7 +147,7 @@ async def mcp_session_find(*, session_id: str, principal: Principal, epoch: str)
     A session of another user answers exactly like an unknown one (the caller sends 404 for both).
     """
     try:
-        key = str(uuid.UUID(session_id))
+        key = uuid.UUID(session_id)
     except ValueError:
         return None
     state = _cache.get(key, epoch)
@@ -153,7 +156,7 @@ async def mcp_session_find(*, session_id: str, principal: Principal, epoch: str)
         if row is None:
             return None
         state = _state(row)
-        _cache.put(key, state, epoch)
+        _cache.put(state.id, state, epoch)
     if state.user_id != principal.user_id or not state.usable(timezone.now()):
         return None
     return state

@@ -306,8 +306,9 @@ def test_the_sweep_leases_and_saves_grants_in_batches(emulator, django_user_mode
 
     assert (report.due, report.refreshed) == (30, 30)
     updates = [sql for _kind, sql in statements if sql.lstrip().upper().startswith("UPDATE")]
-    # One lease UPDATE and one save (executemany) for the batch, not three UPDATEs per grant.
-    assert len(updates) <= 4, updates
+    # A lease UPDATE per batch and a few saves (executemany) as the requests come back, not three
+    # UPDATEs per grant (90 here).
+    assert len(updates) <= 10, updates
     for grant in grants:
         grant.refresh_from_db()
         assert grant.access_token_expires_at > timezone.now() + timedelta(minutes=50)
