@@ -47,17 +47,25 @@ def reencrypt_token(ciphertext: str) -> str:
 
 
 class SecretToken:
-    __slots__ = ("ciphertext",)
+    # The plaintext is kept once revealed: a cached grant's access token is sent to Spotify on every
+    # tool call, and decrypting it each time was a Fernet HMAC check and AES decryption per call.
+    # It is no more exposed than before: whoever reads this process's memory has the keys too.
+    __slots__ = ("ciphertext", "_plaintext")
 
     def __init__(self, ciphertext: str):
         self.ciphertext = ciphertext
+        self._plaintext: str | None = None
 
     @classmethod
     def from_plaintext(cls, plaintext: str) -> SecretToken:
-        return cls(encrypt_token(plaintext))
+        token = cls(encrypt_token(plaintext))
+        token._plaintext = plaintext
+        return token
 
     def reveal(self) -> str:
-        return decrypt_token(self.ciphertext)
+        if self._plaintext is None:
+            self._plaintext = decrypt_token(self.ciphertext)
+        return self._plaintext
 
     def __repr__(self) -> str:
         return "SecretToken('********')"

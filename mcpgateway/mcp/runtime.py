@@ -30,6 +30,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+from mcpgateway.core.lifespan import freeze_what_is_loaded
 from mcpgateway.mcp.prompts import PromptLookupMiddleware
 from mcpgateway.mcp.responses import internal_error, sdk_reply
 from mcpgateway.mcp.streams import RECHECK_SECONDS, StreamGuard, listen_for_revocations, open_streams
@@ -65,6 +66,8 @@ class _LoopRuntime:
 class SdkRuntime:
     """One MCP server (built by `server_factory` once per event loop) behind the SDK's session manager."""
 
+    _frozen = False
+
     def __init__(self, server_factory: Callable[[], MCPServer]):
         self.server_factory = server_factory
         self._runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopRuntime] = weakref.WeakKeyDictionary()
@@ -86,6 +89,12 @@ class SdkRuntime:
             # A fresh Context: the task group outlives this request and must not carry its
             # context variables (or a tracing span) into every later request's handlers.
             runtime.task = loop.create_task(runtime.run(), context=contextvars.Context())
+            await runtime.ready.wait()
+            if not SdkRuntime._frozen:
+                # What the SDK just built lives as long as the process (once: a test process
+                # starts a runtime per event loop, and frozen objects are never collected).
+                SdkRuntime._frozen = True
+                freeze_what_is_loaded()
         if not runtime.ready.is_set():
             await runtime.ready.wait()
         if runtime.error is not None:

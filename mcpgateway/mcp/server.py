@@ -49,9 +49,11 @@ class GatewayIdentity(BaseModel):
     session_id: str | None = Field(description="The gateway's id for this client session or connection.")
 
 
-def get_gateway_identity(ctx: Context) -> GatewayIdentity:
+async def get_gateway_identity(ctx: Context) -> GatewayIdentity:
     """Tell which gateway account and permissions this connection uses. Call it when the person asks
     who they are connected as, or to explain why a Spotify tool is missing (a scope not granted)."""
+    # async although it awaits nothing: the SDK runs a synchronous tool on a worker thread, a
+    # thread hop per call for what is a few attribute reads.
     principal = current_principal(ctx)
     return GatewayIdentity(
         username=principal.username,

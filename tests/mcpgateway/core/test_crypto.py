@@ -76,3 +76,16 @@ def test_rotation_reports_tokens_no_configured_key_can_read(stored_grant, settin
         call_command("rotate_token_encryption")
     with pytest.raises(TokenDecryptionError):
         SpotifyGrant.objects.get(pk=stored_grant.pk).access_token.reveal()
+
+
+def test_a_token_is_decrypted_once_however_often_it_is_revealed(monkeypatch):
+    from mcpgateway.core import crypto
+
+    stored = SecretToken.from_plaintext("BQC-access-token").ciphertext
+    decrypted = []
+    decrypt = crypto.decrypt_token
+    monkeypatch.setattr(crypto, "decrypt_token", lambda ciphertext: decrypted.append(ciphertext) or decrypt(ciphertext))
+    token = SecretToken(stored)  # as read from the database
+    assert [token.reveal() for _ in range(3)] == ["BQC-access-token"] * 3
+    assert decrypted == [stored]
+    assert repr(token) == str(token) == "SecretToken('********')"

@@ -1,0 +1,36 @@
+"""Garbage collections of one process, written as JSON to <folder>/<pid>.json every second (a
+worker's atexit is not reliable when its parent stops it): each collection's generation and the
+CPU time it took (thread CPU time, so a busy machine that takes the CPU away mid-collection does not
+inflate it), and samples of how many objects a full collection would walk (gc.get_objects())."""
+
+import gc
+import json
+import os
+import threading
+import time
+
+_pauses: list[list] = []
+_tracked: list[int] = []
+_started: dict[str, float] = {}
+
+
+def _callback(phase: str, info: dict) -> None:
+    if phase == "start":
+        _started["at"] = time.thread_time()
+    elif "at" in _started:
+        _pauses.append([info["generation"], round((time.thread_time() - _started.pop("at")) * 1000, 3)])
+
+
+def record(folder: str) -> None:
+    gc.callbacks.append(_callback)
+    path = os.path.join(folder, f"{os.getpid()}.json")
+
+    def dump() -> None:
+        while True:
+            time.sleep(1)
+            _tracked.append(len(gc.get_objects()))
+            with open(path + ".tmp", "w") as fh:
+                json.dump({"pauses": _pauses, "tracked": _tracked, "frozen": gc.get_freeze_count()}, fh)
+            os.replace(path + ".tmp", path)
+
+    threading.Thread(target=dump, name="gc-pauses", daemon=True).start()

@@ -1,0 +1,14 @@
+"""Loaded by every gateway worker bench/wrk_identity.py starts (it puts this folder on PYTHONPATH):
+records each garbage collection's generation and CPU time (bench/support/gc_pauses.py), and with
+BENCH_NO_GC_FREEZE=1 makes gc.freeze() a no-op, to compare with the gateway's freeze at startup."""
+
+import gc
+import os
+
+if os.environ.get("BENCH_NO_GC_FREEZE"):
+    gc.freeze = lambda: None
+
+if os.environ.get("BENCH_GC_PAUSES_DIR"):
+    import gc_pauses
+
+    gc_pauses.record(os.environ["BENCH_GC_PAUSES_DIR"])
