@@ -85,3 +85,12 @@ def test_a_prompt_the_server_cannot_render_is_invalid_params(gateway, token, era
     assert unknown["code"] == -32602 and "no_such_prompt" in unknown["message"], unknown
     assert missing["code"] == -32602 and "arg2" in missing["message"], missing
     assert served["messages"][0]["content"]["text"] == "Prompt with arguments: arg1='a', arg2='b'"
+
+
+def test_get_gateway_identity_runs_on_the_event_loop():
+    # The SDK runs a synchronous tool on a worker thread: a thread hop per call for a few attribute reads.
+    import inspect
+
+    from mcpgateway.mcp.server import get_gateway_identity
+
+    assert inspect.iscoroutinefunction(get_gateway_identity)
