@@ -43,8 +43,8 @@ def start(command: list[str], port: int, extra_env: dict | None = None) -> subpr
     import httpx
 
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(extra_env or {})})
-    # Generous: a worker's first request imports half of Django, which takes seconds on a busy machine.
-    deadline = time.monotonic() + 90
+    # Generous: a busy shared machine can take a minute to import Django and the SDK.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=10)

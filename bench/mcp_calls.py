@@ -85,6 +85,10 @@ def main() -> None:
                             print(f"  #{repetition + 1} {label:8} {era} {sessions:2} session(s): {args.calls} calls...", flush=True)
                             results.setdefault((label, era, sessions), []).append(
                                 asyncio.run(measure(url, pid, bearer, era, sessions, args.calls)))
+                        bare_run, gateway_run = results[("bare", era, sessions)][-1], results[("gateway", era, sessions)][-1]
+                        print(f"    -> throughput {gateway_run['calls_per_s'] / bare_run['calls_per_s']:.2f}x, "
+                              f"CPU per call {gateway_run['cpu_ms']:.2f} / {bare_run['cpu_ms']:.2f} ms = "
+                              f"{gateway_run['cpu_ms'] / bare_run['cpu_ms']:.2f}x", flush=True)
         finally:
             for server in servers:
                 server.terminate()
