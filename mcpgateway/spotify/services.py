@@ -1,8 +1,10 @@
 """Writes of Spotify grants: connecting an account, refreshing its tokens, disconnecting it.
 
-`grant_refresh` is the only place a Spotify token is refreshed. The on-demand path
-(`grant_with_fresh_token`, before any Spotify request) and the Celery beat task
-(`grants_refresh_expiring`) both go through it.
+A Spotify token is refreshed under the grant's refresh lease (one conditional UPDATE) and saved
+by `_save_refreshed_tokens` / `_save_refresh_failure` only while that lease holds. The on-demand
+path (`grant_with_fresh_token`, before any Spotify request) goes through `grant_refresh`, one grant
+at a time; the Celery beat task (`grants_refresh_expiring`) takes the same leases and applies the
+same rules (`_token_request`) in batches of SWEEP_BATCH grants.
 """
 
 from __future__ import annotations
