@@ -2,9 +2,10 @@
 so config/asgi.py answers them here.
 
 Startup freezes the garbage collector's view of what the worker loaded (gc.freeze): Django, the
-SDK, pydantic's schemas and the rest, hundreds of thousands of objects that live as long as the
-process. Unfrozen, every full collection walks them all: measured with bench/wrk_identity.py, a
-worker paused 0.2-0.6 s a dozen times in 8 s under load, and those pauses were the p99 of /mcp.
+SDK, pydantic's schemas and the rest, about 150,000 objects that live as long as the process.
+Unfrozen, every full collection walks them all: one gc.collect() of a freshly loaded worker took
+137 ms on the (busy) development machine, 0.06 ms once they were frozen (README, "Tail latency
+under wrk", for what the bench does and does not show of it).
 (The MCP SDK itself starts lazily, per event loop: mcpgateway.mcp.runtime.) Shutdown
 comes after uvicorn stopped taking requests and let the running ones finish, and before the process
 ends (uvicorn then re-raises SIGTERM, which skips atexit): what is still buffered must be written
