@@ -491,7 +491,32 @@ def _leases_take(batch: list[tuple[int, int]], *, lease: str, skipped) -> list[S
 
 def _outcomes_save(finished: list, *, lease: str, record) -> None:
     """Save the outcomes of a batch of token requests in one transaction: the rows whose lease is
-    still ours (locked until the commit), the refreshed ones with one bulk UPDATE."""
+    still ours (locked until the commit), the refreshed ones with one bulk UPDATE. Spotify has
+    already rotated the refresh tokens in `finished`: like _save_refreshed_tokens, a database that
+    drops the connection is tried again for TOKEN_SAVE_RETRY_SECONDS (the whole transaction, which
+    is why the outcomes are only counted once it committed)."""
+    deadline = time.monotonic() + TOKEN_SAVE_RETRY_SECONDS
+    while True:
+        try:
+            outcomes = _outcomes_write(finished, lease=lease)
+            break
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                logger.error("The outcomes of %d refreshes could not be saved: the database stayed unreachable", len(finished))
+                raise
+            logger.warning("Saving the outcomes of %d refreshes failed (database unreachable); retrying", len(finished))
+            if not connection.in_atomic_block:
+                connection.close()  # the broken connection; the next query opens a new one
+            time.sleep(1.0)
+    for outcome, error in outcomes:
+        TOKEN_REFRESHES.labels(outcome).inc()
+        record(outcome, error)
+
+
+def _outcomes_write(finished: list, *, lease: str) -> list[tuple[str, str | None]]:
+    """One try of _outcomes_save; the outcome of each grant ("refreshed", "failed",
+    "needs_reconnect") with its error. Leaves the grant objects as they were read."""
+    outcomes: list[tuple[str, str | None]] = []
     with transaction.atomic():
         ids = [grant.pk for grant, _ in finished]
         held = set(SpotifyGrant.objects.select_for_update().filter(pk__in=ids, refresh_lease=lease).values_list("pk", flat=True))
@@ -501,23 +526,22 @@ def _outcomes_save(finished: list, *, lease: str, record) -> None:
             if isinstance(outcome, BaseException):
                 logger.error("Refresh of grant %s failed unexpectedly", grant.pk, exc_info=outcome)
                 SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(refresh_lease="", refresh_lease_expires_at=None)
-                record("failed", "unexpected error")
+                outcomes.append(("failed", "unexpected error"))
             elif grant.pk not in held:
                 logger.error("Refresh lease of grant %s expired before its new tokens were saved", grant.pk)
-                record("failed", "The refresh took too long to be saved")
+                outcomes.append(("failed", "The refresh took too long to be saved"))
             elif isinstance(outcome, _Failure):
                 _save_refresh_failure(grant, lease, outcome.message, needs_reconnect=outcome.needs_reconnect, retry_in=outcome.retry_in)
-                record("needs_reconnect" if outcome.needs_reconnect else "failed", outcome.message)
+                outcomes.append(("needs_reconnect" if outcome.needs_reconnect else "failed", outcome.message))
             else:
                 # Nobody moves the generation of a grant whose lease we hold: +1 of what we read is right.
-                for name, value in {**_refreshed_fields(outcome, now), "refresh_generation": grant.refresh_generation + 1}.items():
-                    setattr(grant, name, value)
-                refreshed.append(grant)
-                record("refreshed")
+                refreshed.append((grant, {**_refreshed_fields(outcome, now), "refresh_generation": grant.refresh_generation + 1}))
+                outcomes.append(("refreshed", None))
         _rows_update(refreshed, _REFRESHED_COLUMNS)
+    return outcomes
 
 
-def _rows_update(grants: list[SpotifyGrant], columns: tuple[str, ...]) -> None:
+def _rows_update(grants: list[tuple[SpotifyGrant, dict]], columns: tuple[str, ...]) -> None:
     """One parametrised UPDATE run for every grant (executemany): Django's bulk_update builds a
     CASE per column and row, which costs more to compile than the sweep saves by batching."""
     if not grants:
@@ -526,7 +550,9 @@ def _rows_update(grants: list[SpotifyGrant], columns: tuple[str, ...]) -> None:
     quote = connection.ops.quote_name
     sql = (f"UPDATE {quote(SpotifyGrant._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
            f"WHERE {quote(SpotifyGrant._meta.pk.column)} = %s")
-    rows = [[f.get_db_prep_save(getattr(grant, f.attname), connection) for f in fields] + [grant.pk] for grant in grants]
+    # A column the outcome does not change (a refresh that kept its refresh token) keeps the grant's value.
+    rows = [[f.get_db_prep_save(values[f.name] if f.name in values else getattr(grant, f.attname), connection) for f in fields] + [grant.pk]
+            for grant, values in grants]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
