@@ -1,7 +1,7 @@
 """Benchmark: the tail latency of /mcp under wrk: `get_gateway_identity` (2026-07-28, JSON replies)
 with 16 connections against 1 and 2 gateway workers (uvicorn --workers), each variant 3 times.
 
-wrk is a separate program: `apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS), or
+wrk is a separate program: installed here with Debian's package when run as root with apt-get, else `apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS), or
 build it from https://github.com/wg/wrk.
 
     ./dev bench wrk_identity [--seconds 15] [--connections 16] [--repeat 3] [--workers 1 2]
@@ -62,6 +62,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
+    if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        # As ./dev test installs chromium: where the machine lets us, the bench brings what it needs.
+        print("==> Installing wrk (Debian's package) for this benchmark", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS), "
                          "or build it from https://github.com/wg/wrk")
