@@ -64,12 +64,12 @@ class AuditWriter:
                     dropped += 1
                 self._buffer.append(fields)
                 waiting = len(self._buffer)
+                self.dropped += dropped
             try:
                 # The server's loop, where the dashboards' sockets live: written calls are announced there.
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:
                 pass
-                self.dropped += dropped
             if dropped:
                 self._warn_dropped()
             self._ensure_thread()

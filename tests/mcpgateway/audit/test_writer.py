@@ -109,3 +109,20 @@ def test_flushing_from_another_thread_leaves_its_connection_and_transaction_alon
     assert writer.flush() == 1
     assert connection.connection is not None and not connection.needs_rollback
     assert AuditEvent.objects.filter(tool="search", user=person).count() == 1
+
+
+def test_a_full_buffer_counts_what_it_dropped_inside_a_servers_event_loop_too(settings, monkeypatch):
+    """Where tool calls are really buffered: on the server's loop (the writer remembers it)."""
+    import asyncio
+
+    settings.AUDIT_BUFFER_SIZE = 3
+    settings.AUDIT_BATCH_SIZE = 100
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+
+    async def calls():
+        for index in range(5):
+            writer.submit(row(f"tool{index}"))
+
+    asyncio.run(calls())
+    assert writer.dropped == 2 and writer.pending() == 3
