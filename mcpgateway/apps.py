@@ -8,3 +8,4 @@ class McpGatewayConfig(AppConfig):
     def ready(self) -> None:
         from mcpgateway.audit import signals as audit_signals  # noqa: F401
         from mcpgateway.core import checks, signals  # noqa: F401
+        from mcpgateway.mcp import policies  # noqa: F401  its pre_save check of every tool policy

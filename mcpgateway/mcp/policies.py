@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+
 from mcpgateway.core.scopes import GATEWAY_SCOPE_NAMES, MCP_SCOPES
+from mcpgateway.mcp.models import ToolPolicy
 from mcpgateway.mcp.selectors import tool_policies_for
 from mcpgateway.mcp.tools import TOOLS
 
@@ -42,6 +47,14 @@ def policy_problems(*, groups: Iterable[str], tools: Iterable[str]) -> dict[str,
     if not problems and not groups and not tools:
         problems["__all__"] = "Choose at least one tool group or tool to restrict."
     return problems
+
+
+@receiver(pre_save, sender=ToolPolicy, dispatch_uid="tool_policy_check")
+def policy_check(sender, instance: ToolPolicy, **kwargs) -> None:
+    """Every way of writing a policy (the admin, a shell, a data migration's model) is checked: a
+    policy /mcp cannot read would fail open (a string's letters restrict nothing) or fail every call."""
+    if problems := policy_problems(groups=instance.blocked_groups, tools=instance.blocked_tools):
+        raise ValidationError(problems)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ def test_an_invitee_signs_up_and_connects_spotify(gateway_server, browser_page, 
     admin.click("button[type=submit]")
     admin.wait_for_selector("[data-testid=spotify-status]")
     admin.click("header >> text=Team")
+    admin.click("text=Invite someone")
     admin.fill("#invitation-note", "Sam")
     admin.fill("#invitation-domains", "example.com")
     admin.click("#create-invitation")
