@@ -221,7 +221,7 @@ def test_a_channel_layer_that_is_down_never_fails_the_write(person, monkeypatch,
 
 
 def test_a_channel_layer_failing_under_an_open_page_closes_it_with_a_log_line_not_a_traceback(person, monkeypatch, caplog):
-    from channels.layers import InMemoryChannelLayer
+    from channels.layers import get_channel_layer
     from redis.exceptions import TimeoutError as RedisTimeout
 
     from mcpgateway.dashboard.consumers import CLOSE_CHANNEL_LAYER_DOWN
@@ -230,7 +230,7 @@ def test_a_channel_layer_failing_under_an_open_page_closes_it_with_a_log_line_no
         await asyncio.sleep(0.05)
         raise RedisTimeout("Timeout reading from 127.0.0.1:6379")
 
-    monkeypatch.setattr(InMemoryChannelLayer, "receive", times_out)
+    monkeypatch.setattr(type(get_channel_layer()), "receive", times_out)  # in memory, or Redis in the PostgreSQL run
     headers = page_headers(person)
 
     async def scenario():
