@@ -398,15 +398,22 @@ TOKEN_SAVE_RETRY_SECONDS = 30.0
 
 
 def _save_through_database_outage(grant: SpotifyGrant, lease: str, changes: dict) -> int:
+    return _through_database_outage(lambda: SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes),
+                                    what=f"the refreshed tokens of grant {grant.pk}")
+
+
+def _through_database_outage(save, *, what: str):
+    """`save()`'s result, tried again for TOKEN_SAVE_RETRY_SECONDS while the database is unreachable
+    (its broken connection closed between tries); raises once that time is over."""
     deadline = time.monotonic() + TOKEN_SAVE_RETRY_SECONDS
     while True:
         try:
-            return SpotifyGrant.objects.filter(pk=grant.pk, refresh_lease=lease).update(**changes)
+            return save()
         except (OperationalError, InterfaceError):
             if time.monotonic() > deadline:
-                logger.error("The refreshed tokens of grant %s could not be saved: the database stayed unreachable", grant.pk)
+                logger.error("Saving %s failed: the database stayed unreachable", what)
                 raise
-            logger.warning("Saving the refreshed tokens of grant %s failed (database unreachable); retrying", grant.pk)
+            logger.warning("Saving %s failed (database unreachable); retrying", what)
             if not connection.in_atomic_block:
                 connection.close()  # the broken connection; the next query opens a new one
             time.sleep(1.0)
@@ -495,19 +502,7 @@ def _outcomes_save(finished: list, *, lease: str, record) -> None:
     already rotated the refresh tokens in `finished`: like _save_refreshed_tokens, a database that
     drops the connection is tried again for TOKEN_SAVE_RETRY_SECONDS (the whole transaction, which
     is why the outcomes are only counted once it committed)."""
-    deadline = time.monotonic() + TOKEN_SAVE_RETRY_SECONDS
-    while True:
-        try:
-            outcomes = _outcomes_write(finished, lease=lease)
-            break
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > deadline:
-                logger.error("The outcomes of %d refreshes could not be saved: the database stayed unreachable", len(finished))
-                raise
-            logger.warning("Saving the outcomes of %d refreshes failed (database unreachable); retrying", len(finished))
-            if not connection.in_atomic_block:
-                connection.close()  # the broken connection; the next query opens a new one
-            time.sleep(1.0)
+    outcomes = _through_database_outage(lambda: _outcomes_write(finished, lease=lease), what=f"the outcomes of {len(finished)} refreshes")
     for outcome, error in outcomes:
         TOKEN_REFRESHES.labels(outcome).inc()
         record(outcome, error)
