@@ -19,7 +19,6 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -33,8 +32,40 @@ _redis_clients: dict[int, object] = {}
 logger = logging.getLogger(__name__)
 
 
-def _epoch_file() -> Path:
-    return Path(settings.VAR_DIR) / "revocation-epoch"
+def _epoch_file() -> str:
+    return os.path.join(settings.VAR_DIR, "revocation-epoch")
+
+
+# The file's epoch as last read, keyed by what os.stat says of the file: (path, inode, mtime,
+# size) -> value. A request then costs one stat, not an open, a read and a close (it is on every
+# /mcp request). Bumps replace the file (a new inode, a new mtime), so any bump changes the key,
+# except one that reuses a freed inode within the same timestamp tick as the file it replaces: a
+# file younger than FILE_EPOCH_SETTLED_NS is therefore never cached, only read.
+FILE_EPOCH_SETTLED_NS = 1_000_000_000
+_file_epoch: tuple[tuple, str] | None = None
+
+
+def _read_epoch_file() -> str:
+    global _file_epoch
+    path = _epoch_file()
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return ""
+    key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _file_epoch
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        with open(path, encoding="ascii") as fh:
+            value = fh.read()
+    except FileNotFoundError:
+        return ""
+    # Read after the stat: the value is that file's or a later one's; a later one has another key,
+    # so the next request reads again.
+    if time.time_ns() - stat.st_mtime_ns > FILE_EPOCH_SETTLED_NS:
+        _file_epoch = (key, value)
+    return value
 
 
 def bump_revocation_epoch() -> None:
@@ -50,8 +81,9 @@ def bump_revocation_epoch() -> None:
             _owe_bump()
         return
     path = _epoch_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".revocation-epoch.")
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".revocation-epoch.")
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     os.replace(tmp, path)
@@ -171,10 +203,7 @@ async def current_revocation_epoch() -> str:
             _owe_bump()
             return _unavailable_epoch()
         return value.decode() if value else ""
-    try:
-        return _epoch_file().read_text()
-    except FileNotFoundError:
-        return ""
+    return _read_epoch_file()
 
 
 def current_revocation_epoch_sync() -> str:
@@ -191,10 +220,7 @@ def current_revocation_epoch_sync() -> str:
         finally:
             client.close()
         return value.decode() if value else ""
-    try:
-        return _epoch_file().read_text()
-    except FileNotFoundError:
-        return ""
+    return _read_epoch_file()
 
 
 class EpochCache:
