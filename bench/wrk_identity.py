@@ -13,7 +13,7 @@ Besides "as deployed", variants switch one suspect off at a time, so the report 
 - every run also counts each worker's garbage collections, their CPU time and the objects a full
   collection walks (a `sitecustomize` this bench puts on the workers' PYTHONPATH records
   gc.callbacks; bench/support/gc_pauses.py);
-- `no-gc-freeze`: the workers without the gateway's gc.freeze() at startup (mcpgateway.core.lifespan),
+- `no-gc-freeze`: the workers without the gateway's gc.freeze() and young-generation threshold at startup (mcpgateway.core.lifespan),
   which the same sitecustomize turns into a no-op: every full collection then walks everything
   the worker loaded.
 

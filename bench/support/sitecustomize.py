@@ -1,12 +1,14 @@
 """Loaded by every gateway worker bench/wrk_identity.py starts (it puts this folder on PYTHONPATH):
 records each garbage collection's generation and CPU time (bench/support/gc_pauses.py), and with
-BENCH_NO_GC_FREEZE=1 makes gc.freeze() a no-op, to compare with the gateway's freeze at startup."""
+BENCH_NO_GC_FREEZE=1 makes gc.freeze() and gc.set_threshold() no-ops, to compare with the gateway's
+freeze and young-generation threshold at startup (mcpgateway.core.lifespan)."""
 
 import gc
 import os
 
 if os.environ.get("BENCH_NO_GC_FREEZE"):
     gc.freeze = lambda: None
+    gc.set_threshold = lambda *thresholds: None
 
 if os.environ.get("BENCH_GC_PAUSES_DIR"):
     import gc_pauses

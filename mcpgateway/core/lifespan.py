@@ -34,9 +34,19 @@ async def lifespan(scope, receive, send) -> None:
             return
 
 
+# CPython collects the young generation every 700 net allocations of tracked objects; one /mcp
+# request makes a few thousand (the request, pydantic models, the SDK's per-request streams and
+# tasks), nearly all freed by reference counting when it ends. Collecting every 10,000 instead
+# walks the objects of the requests in flight about 14 times less often, and the older
+# generations' collections, which count young ones, follow.
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
 def freeze_what_is_loaded() -> None:
     """Move every object alive now out of the garbage collector's sight for good (gc.freeze): at
     startup, and once more when the MCP SDK has started (its server, schemas and task group come
     with the first /mcp request), so full collections walk only what requests create."""
     gc.collect()
     gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)

@@ -13,6 +13,7 @@ Sending is best effort: a channel layer that cannot be reached is logged, never 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections import defaultdict
 from typing import Any, Iterable
@@ -83,11 +84,12 @@ def tool_calls_announce(rows: Iterable[dict[str, Any]], *, loop: asyncio.Abstrac
     calls: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.get("user_id") is not None and row.get("kind") == "tool_call":
-            calls[row["user_id"]].append(tool_call_summary(row))
+            calls[row["user_id"]].append(row)
     if not calls:
         return
-    newest_first = {user_id: sorted(person_calls, key=lambda call: call["occurred_at"], reverse=True)[:TOOL_CALLS_PER_EVENT]
-                    for user_id, person_calls in calls.items()}
+    # Summaries of each person's newest calls only: a batch can hold hundreds of one person's.
+    newest_first = {user_id: [tool_call_summary(row) for row in heapq.nlargest(TOOL_CALLS_PER_EVENT, person_rows, key=_occurred_at)]
+                    for user_id, person_rows in calls.items()}
     team = sorted(({**call, "person_id": user_id} for user_id, person_calls in newest_first.items() for call in person_calls),
                   key=lambda call: call["occurred_at"], reverse=True)[:TOOL_CALLS_PER_EVENT]
     messages = [(person_group(user_id), {"kind": "tool_calls", "calls": person_calls}) for user_id, person_calls in newest_first.items()]
@@ -98,15 +100,19 @@ def tool_calls_announce(rows: Iterable[dict[str, Any]], *, loop: asyncio.Abstrac
         async_to_sync(_send_all)(messages)
 
 
+def _occurred_at(row: dict[str, Any]) -> str:
+    occurred_at = row.get("occurred_at")
+    return occurred_at.isoformat() if hasattr(occurred_at, "isoformat") else str(occurred_at or "")
+
+
 def tool_call_summary(row: dict[str, Any]) -> dict[str, Any]:
     """What a page shows of a tool call: never its arguments."""
-    occurred_at = row.get("occurred_at")
     return {
         "tool": row.get("tool") or "",
         "outcome": row.get("outcome") or "",
         "reason": row.get("reason") or "",
         "client_name": row.get("client_name") or "",
-        "occurred_at": occurred_at.isoformat() if hasattr(occurred_at, "isoformat") else str(occurred_at or ""),
+        "occurred_at": _occurred_at(row),
     }
 
 

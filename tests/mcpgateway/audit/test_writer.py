@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.db import connection
 
 from accounts.services import PAT_PREFIX
 from mcpgateway.audit import summary
@@ -54,11 +55,12 @@ def test_a_failing_write_is_logged_and_never_raised(settings, caplog, monkeypatc
     monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
     writer.submit(row("get_devices", person.pk))
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("the database is on fire")
+    def broken(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and AuditEvent._meta.db_table in sql:
+            raise RuntimeError("the database is on fire")
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(AuditEvent.objects, "bulk_create", broken)
-    with caplog.at_level(logging.WARNING, logger="mcpgateway.audit.writer"):
+    with caplog.at_level(logging.WARNING, logger="mcpgateway.audit.writer"), connection.execute_wrapper(broken):
         assert writer.flush() == 0
     assert writer.failed == 1 and writer.pending() == 0
     assert "Could not write 1 audit row(s) (RuntimeError)" in caplog.text
