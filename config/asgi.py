@@ -1,6 +1,6 @@
 """ASGI entry point: Django behind uvicorn (or any ASGI server).
 
-/mcp (and any MCP_EXTRA_ENDPOINTS path) goes to a second Django handler without settings.MIDDLEWARE
+/mcp (and any MCP_EXTRA_ENDPOINTS path) goes to a lean ASGI handler without settings.MIDDLEWARE
 (see mcpgateway.mcp.handler): the MCP hot path pays no sync-middleware thread hops. Everything else
 takes the full stack and ROOT_URLCONF, where /mcp is not routed at all. Both read request bodies
 within a size and a time limit (mcpgateway.core.request_body): the site's is REQUEST_MAX_BODY_BYTES, /mcp's
