@@ -464,6 +464,10 @@ MCP_SESSION_TOUCH_SECONDS = env_int("MCP_SESSION_TOUCH_SECONDS", 60)
 # Live 2025-11-25 sessions and 2026-07-28 connections one credential may hold; a new one beyond it
 # ends the least recently seen (the credential keeps working: ending is not revoking).
 MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL = env_int("MCP_MAX_LIVE_SESSIONS_PER_CREDENTIAL", 50)
+# Sessions and connections each web worker keeps in memory (about 200 bytes each: 10,000 are about
+# 2 MB), the least recently used dropped first; a request for a dropped one reads its row again (one
+# query by primary key), as on a worker that never saw it. 0: none kept, every request reads its row.
+MCP_SESSION_CACHE_SIZE = max(env_int("MCP_SESSION_CACHE_SIZE", 10_000), 0)
 # Session rows ended, revoked or expired longer ago than this are deleted (daily beat task).
 MCP_SESSION_RETENTION_DAYS = env_int("MCP_SESSION_RETENTION_DAYS", 30)
 

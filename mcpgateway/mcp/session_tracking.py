@@ -6,8 +6,8 @@
   so people and admins see and revoke these clients like sessions.
 
 `track_request` applies this to one /mcp request; the functions before it read and write the rows.
-Every worker keeps what it read in a small per-process cache together with the revocation epoch
-(mcpgateway.core.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
+Every worker keeps what it read in a bounded per-process cache (MCP_SESSION_CACHE_SIZE, least
+recently used dropped first) together with the revocation epoch (mcpgateway.core.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
 the epoch, so every worker drops its cache at its next request and reads the row again: a request
 costs one epoch read, not a database query, and revocation still bites at once everywhere.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -36,31 +36,98 @@ from mcpgateway.mcp.models import McpSession
 from mcpgateway.mcp.responses import bodiless, no_get_stream, session_id_missing, session_not_found
 from mcpgateway.mcp.runtime import ResponseStartHook
 
-CACHE_SIZE = 10_000
-_FIELDS = ("id", "user_id", "kind", "credential_id", "client_name", "revoked_at", "ended_at", "expires_at", "last_seen_at")
+_FIELDS = ("id", "user_id", "client_name", "revoked_at", "ended_at", "expires_at", "last_seen_at")
+
+# SessionState._packed, from the lowest bit: closed (1 bit), last seen, expiry (each in milliseconds
+# since 1970 in _TIME_BITS: until the year 2248), then the user id (a Python int: any size fits).
+_TIME_BITS = 43
+_TIME_MASK = (1 << _TIME_BITS) - 1
+_NO_EXPIRY = _TIME_MASK
+_NEVER_SEEN = 0
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
-@dataclass(slots=True)
+def _milliseconds(value: datetime | None, none: int) -> int:
+    if value is None:
+        return none
+    # Rounded down: an expiry comes at most a millisecond early, "last seen" is written at most a
+    # millisecond early; never later.
+    return min(max((value - _UNIX_EPOCH) // _MILLISECOND, 0), _TIME_MASK)
+
+
+def _datetime(milliseconds: int, none: int) -> datetime | None:
+    return None if milliseconds == none else _UNIX_EPOCH + milliseconds * _MILLISECOND
+
+
 class SessionState:
-    """What a worker remembers of one McpSession row: slotted, with its repeated strings shared
-    (sys.intern), and cached under its own UUID: a worker may hold 10,000 of these (issue #12:
-    idle sessions must cost a worker little; bench/idle_sessions.py)."""
+    """What a worker remembers of one McpSession row (a 2025-11-25 session or a 2026-07-28
+    connection): what each request checks and nothing more.
 
-    id: uuid.UUID
-    user_id: int
-    kind: str
-    credential_id: str
-    client_name: str  # what the client called itself (an OAuth client's registered name), for the audit trail
-    closed: bool  # revoked by someone, or ended by the client
-    revoked: bool
-    expires_at: datetime | None
-    last_seen_at: datetime | None
+    A worker may hold MCP_SESSION_CACHE_SIZE of these (issue #12: 10,000 idle sessions must add
+    < 5 MB to a worker; bench/idle_sessions.py), so one costs about 200 bytes with its cache entry,
+    not the 400 of a slotted dataclass of UUID and datetimes: three slots, the row's id as an int
+    (the cache key of a session: the same object), its user, expiry, "last seen" and closed flag
+    packed into one int, and the client's name shared with every session of that name (sys.intern).
+    """
+
+    __slots__ = ("key", "_packed", "client_name")
+
+    def __init__(self, *, id: uuid.UUID, user_id: int, client_name: str, closed: bool, expires_at: datetime | None,
+                 last_seen_at: datetime | None):
+        self.key = id.int
+        self.client_name = sys.intern(client_name)  # what the client called itself, for the audit trail
+        expires = _milliseconds(expires_at, _NO_EXPIRY)
+        last_seen = _milliseconds(last_seen_at, _NEVER_SEEN)
+        self._packed = (((user_id << _TIME_BITS | expires) << _TIME_BITS | last_seen) << 1) | closed
+
+    @property
+    def id(self) -> uuid.UUID:
+        return uuid.UUID(int=self.key)
+
+    @property
+    def user_id(self) -> int:
+        return self._packed >> (2 * _TIME_BITS + 1)
+
+    @property
+    def closed(self) -> bool:
+        """Revoked by someone, or ended by the client."""
+        return bool(self._packed & 1)
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self._packed = self._packed & ~1 | bool(value)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return _datetime(self._packed >> (_TIME_BITS + 1) & _TIME_MASK, _NO_EXPIRY)
+
+    @property
+    def last_seen_at(self) -> datetime | None:
+        return _datetime(self._packed >> 1 & _TIME_MASK, _NEVER_SEEN)
+
+    @last_seen_at.setter
+    def last_seen_at(self, value: datetime | None) -> None:
+        last_seen = _milliseconds(value, _NEVER_SEEN)
+        self._packed = self._packed & ~(_TIME_MASK << 1) | last_seen << 1
 
     def usable(self, now: datetime) -> bool:
-        return not self.closed and (self.expires_at is None or self.expires_at > now)
+        expires_at = self.expires_at
+        return not self.closed and (expires_at is None or expires_at > now)
+
+    def __repr__(self) -> str:
+        return (f"SessionState(id={self.id}, user_id={self.user_id}, client_name={self.client_name!r}, closed={self.closed}, "
+                f"expires_at={self.expires_at}, last_seen_at={self.last_seen_at})")
 
 
-_cache = EpochCache(CACHE_SIZE)
+# At most MCP_SESSION_CACHE_SIZE states, the least recently used dropped first: a request for a
+# dropped one reads its row again (one query by primary key), exactly as on a worker that never saw it.
+_cache = EpochCache(settings.MCP_SESSION_CACHE_SIZE)
+
+
+def _remember(key, state: SessionState, epoch: str) -> None:
+    _cache.size = settings.MCP_SESSION_CACHE_SIZE  # read here: the setting applies as it is now (a test may change it)
+    _cache.put(key, state, epoch)
 
 
 def _state(row: McpSession | dict) -> SessionState:
@@ -68,11 +135,8 @@ def _state(row: McpSession | dict) -> SessionState:
     return SessionState(
         id=get("id"),
         user_id=get("user_id"),
-        kind=sys.intern(str(get("kind"))),
-        credential_id=sys.intern(get("credential_id")),
-        client_name=sys.intern(get("client_name") or ""),
+        client_name=get("client_name") or "",
         closed=get("revoked_at") is not None or get("ended_at") is not None,
-        revoked=get("revoked_at") is not None,
         expires_at=get("expires_at"),
         last_seen_at=get("last_seen_at"),
     )
@@ -135,7 +199,7 @@ async def mcp_session_start(*, principal: Principal, client: ClientInfo, epoch: 
     )
     await sync_to_async(_end_beyond_cap)(principal.credential_id)
     state = _state(row)
-    _cache.put(state.id, state, epoch)
+    _remember(state.key, state, epoch)
     await adashboard_event_send(user_id=principal.user_id, kind="client_connected", credential_id=principal.credential_id,
                                 client_name=row.client_name)
     return state
@@ -150,13 +214,13 @@ async def mcp_session_find(*, session_id: str, principal: Principal, epoch: str)
         key = uuid.UUID(session_id)
     except ValueError:
         return None
-    state = _cache.get(key, epoch)
+    state = _cache.get(key.int, epoch)
     if state is None:
         row = await McpSession.objects.filter(pk=key, kind=McpSession.Kind.SESSION).values(*_FIELDS).afirst()
         if row is None:
             return None
         state = _state(row)
-        _cache.put(state.id, state, epoch)
+        _remember(state.key, state, epoch)
     if state.user_id != principal.user_id or not state.usable(timezone.now()):
         return None
     return state
@@ -176,7 +240,7 @@ async def mcp_connection_for(*, principal: Principal, client: ClientInfo, epoch:
         row = await McpSession.objects.filter(kind=McpSession.Kind.CONNECTION, credential_id=principal.credential_id).afirst()
         if row is not None:
             state = _state(row)
-            _cache.put(key, state, epoch)
+            _remember(key, state, epoch)
     if state is None:
         # A row ended by the cap is history: the client gets a new one (revoked ones still match).
         row, created = await McpSession.objects.aget_or_create(
@@ -191,7 +255,7 @@ async def mcp_connection_for(*, principal: Principal, client: ClientInfo, epoch:
             await adashboard_event_send(user_id=principal.user_id, kind="client_connected",
                                         credential_id=principal.credential_id, client_name=client_name)
         state = _state(row)
-        _cache.put(key, state, epoch)
+        _remember(key, state, epoch)
     return state
 
 
