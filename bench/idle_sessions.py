@@ -11,6 +11,9 @@ Two measurements:
 
     ./dev bench idle_sessions [--sessions 10000] [--concurrency 20]
 
+A worker keeps at most MCP_SESSION_CACHE_SIZE sessions (the environment's, default 10,000; the
+warm-up's 200 count too): beyond that, what idle sessions cost a worker stays where it is.
+
 Target (issue #12): 10,000 idle sessions add < 5 MB to a worker.
 """
 
@@ -70,7 +73,10 @@ def main() -> None:
 
     n = args.sessions
     print()
-    print(f"Idle {LEGACY} sessions: {n} opened through /mcp in {seconds:.1f} s ({args.concurrency} at a time), one worker")
+    from django.conf import settings
+
+    print(f"Idle {LEGACY} sessions: {n} opened through /mcp in {seconds:.1f} s ({args.concurrency} at a time), one worker "
+          f"keeping at most {settings.MCP_SESSION_CACHE_SIZE} (MCP_SESSION_CACHE_SIZE)")
     print(f"  worker RSS before {before / MB:.1f} MB, after {after / MB:.1f} MB: +{(after - before) / MB:.2f} MB "
           f"({(after - before) / n:.0f} bytes a session)")
     print(f"  tracemalloc, {n} sessions started in-process through mcp_session_start: +{in_process / MB:.2f} MB "

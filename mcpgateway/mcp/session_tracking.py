@@ -7,9 +7,10 @@
 
 `track_request` applies this to one /mcp request; the functions before it read and write the rows.
 Every worker keeps what it read in a bounded per-process cache (MCP_SESSION_CACHE_SIZE, least
-recently used dropped first) together with the revocation epoch (mcpgateway.core.revocation) it saw then. Revoking (admin, dashboard) or ending (DELETE) a session moves
-the epoch, so every worker drops its cache at its next request and reads the row again: a request
-costs one epoch read, not a database query, and revocation still bites at once everywhere.
+recently used dropped first) together with the revocation epoch (mcpgateway.core.revocation) it saw
+then. Revoking (admin, dashboard) or ending (DELETE) a session moves the epoch, so every worker drops
+its cache at its next request and reads the row again: a request costs one epoch read, not a
+database query, and revocation still bites at once everywhere.
 """
 
 from __future__ import annotations
