@@ -148,14 +148,12 @@ def parse_wrk(out: str) -> dict:
 
 
 def gc_summary(gc_dir: Path) -> dict:
-    pauses, tracked = [], []
+    pauses = []
     for path in gc_dir.glob("*.json"):
-        recorded = json.loads(path.read_text())
-        pauses += recorded["pauses"]
-        tracked += recorded["tracked"]
+        pauses += json.loads(path.read_text())["pauses"]
     full = [ms for generation, ms in pauses if generation == 2]
     return {"gc_count": len(pauses), "gc_max_ms": max((ms for _, ms in pauses), default=0.0), "gc2_count": len(full),
-            "gc2_max_ms": max(full, default=0.0), "tracked": statistics.median(tracked) if tracked else 0}
+            "gc2_max_ms": max(full, default=0.0)}
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -169,15 +167,13 @@ def report(results: dict, args) -> None:
     print(f"wrk: {TOOL} ({MODERN}, JSON replies), {args.connections} connections, {args.seconds} s a run, {args.repeat} repetition(s); "
           "median (min-max)")
     print(f"{'workers':>7}  {'variant':12}{'calls/s':>22}{'p50 ms':>20}{'p99 ms':>22}{'non-2xx':>9}{'GCs':>8}{'max GC ms':>11}"
-          f"{'full GCs':>10}{'max full GC ms':>16}{'GC-tracked objects':>20}")
+          f"{'full GCs':>10}{'max full GC ms':>16}")
     for (workers, variant), runs in results.items():
         print(f"{workers:>7}  {variant:12}{spread([r['rps'] for r in runs], '.0f'):>22}{spread([r['p50'] for r in runs], '.1f'):>20}"
               f"{spread([r['p99'] for r in runs], '.1f'):>22}{sum(r['errors'] for r in runs):>9}"
               f"{statistics.median([r['gc_count'] for r in runs]):>8.0f}{max(r['gc_max_ms'] for r in runs):>11.1f}"
-              f"{statistics.median([r['gc2_count'] for r in runs]):>10.0f}{max(r['gc2_max_ms'] for r in runs):>16.1f}"
-              f"{statistics.median([r['tracked'] for r in runs]):>20.0f}")
-    print("GC times are CPU times of the collecting thread (a full GC walks every tracked object not frozen by gc.freeze); "
-          "GC-tracked objects: median over the run, per worker")
+              f"{statistics.median([r['gc2_count'] for r in runs]):>10.0f}{max(r['gc2_max_ms'] for r in runs):>16.1f}")
+    print("GC times are CPU times of the collecting thread (a full GC walks every tracked object not frozen by gc.freeze)")
     two = results.get((2, "as deployed"))
     if two:
         p99 = statistics.median(r["p99"] for r in two)

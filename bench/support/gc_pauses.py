@@ -1,7 +1,12 @@
 """Garbage collections of one process, written as JSON to <folder>/<pid>.json every second (a
 worker's atexit is not reliable when its parent stops it): each collection's generation and the
 CPU time it took (thread CPU time, so a busy machine that takes the CPU away mid-collection does not
-inflate it), and samples of how many objects a full collection would walk (gc.get_objects())."""
+inflate it).
+
+It does not count the tracked objects any more: gc.get_objects() from another thread can catch a
+tuple that `tuple(generator)` is still filling, and CPython 3.12.1 then fails that tuple's resize
+with "SystemError: Objects/tupleobject.c:909: bad argument to internal function" (it killed a
+worker while it built pydantic schemas)."""
 
 import gc
 import json
@@ -10,7 +15,6 @@ import threading
 import time
 
 _pauses: list[list] = []
-_tracked: list[int] = []
 _started: dict[str, float] = {}
 
 
@@ -28,9 +32,8 @@ def record(folder: str) -> None:
     def dump() -> None:
         while True:
             time.sleep(1)
-            _tracked.append(len(gc.get_objects()))
             with open(path + ".tmp", "w") as fh:
-                json.dump({"pauses": _pauses, "tracked": _tracked, "frozen": gc.get_freeze_count()}, fh)
+                json.dump({"pauses": _pauses, "frozen": gc.get_freeze_count()}, fh)
             os.replace(path + ".tmp", path)
 
     threading.Thread(target=dump, name="gc-pauses", daemon=True).start()

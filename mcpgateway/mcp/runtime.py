@@ -31,6 +31,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from mcpgateway.core.lifespan import freeze_what_is_loaded
+from mcpgateway.mcp import legacy_exchange
 from mcpgateway.mcp.prompts import PromptLookupMiddleware
 from mcpgateway.mcp.responses import internal_error, sdk_reply
 from mcpgateway.mcp.streams import RECHECK_SECONDS, StreamGuard, listen_for_revocations, open_streams
@@ -109,6 +110,9 @@ class SdkRuntime:
         `guard`: a streamed reply is registered with it in `open_streams` and ends (with the
         guard's last event) when its credential is revoked."""
         manager = await self.session_manager()
+        # The common 2025-11-25 request, answered without the SDK's per-request transport
+        # (mcpgateway.mcp.legacy_exchange); anything else takes the SDK's path.
+        single = legacy_exchange.single_request(scope, body, json_response=settings.MCP_JSON_RESPONSE)
         messages: asyncio.Queue = asyncio.Queue()
         disconnected = asyncio.Event()
         body_sent = False
@@ -132,7 +136,13 @@ class SdkRuntime:
             if isinstance(user, AuthenticatedUser):
                 auth_context_var.set(user)  # the SDK's get_access_token() works in handlers
             try:
-                await manager.handle_request(scope, receive, send)
+                if single is not None:
+                    request, protocol_version = single
+                    # The manager entered the server's lifespan once at startup; its state is the
+                    # one every request of the SDK's own paths gets.
+                    await legacy_exchange.answer(manager.app, request, protocol_version, scope, send, lifespan_state=manager._lifespan_state)
+                else:
+                    await manager.handle_request(scope, receive, send)
             except Exception:
                 logger.exception("The MCP SDK failed on a request")
             finally:
