@@ -10,12 +10,11 @@ Besides "as deployed", variants switch one suspect off at a time, so the report 
 - `no-audit`: AUDIT_TOOL_CALLS=0 (the audit writer thread's batched INSERTs, and on SQLite its
   write lock shared by every worker);
 - `no-touch`: MCP_SESSION_TOUCH_SECONDS=86400 (the connection row's last-seen UPDATE, once a minute);
-- every run also counts each worker's garbage collections, their CPU time and the objects a full
-  collection walks (a `sitecustomize` this bench puts on the workers' PYTHONPATH records
-  gc.callbacks; bench/support/gc_pauses.py);
-- `no-gc-freeze`: the workers without the gateway's gc.freeze() and young-generation threshold at startup (mcpgateway.core.lifespan),
-  which the same sitecustomize turns into a no-op: every full collection then walks everything
-  the worker loaded.
+- every run also counts each worker's garbage collections and their CPU time (a `sitecustomize`
+  this bench puts on the workers' PYTHONPATH records gc.callbacks; bench/support/gc_pauses.py);
+- `no-gc-freeze`: the workers without the gateway's gc.freeze() and young-generation threshold at
+  startup (mcpgateway.core.lifespan), which the same sitecustomize turns into no-ops: every full
+  collection then walks everything the worker loaded.
 
 Target (issue #12): p99 < 40 ms at 16 connections on 2 workers.
 """
