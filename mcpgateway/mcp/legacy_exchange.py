@@ -13,7 +13,9 @@ CPU per call (README, "MCP tool calls"). The SDK's own 2026-07-28 entry serves a
 It answers what the SDK's legacy transport answers: status 200, its SSE headers, one
 `event: message` frame per notification of the request (progress, logs) and one for the response,
 each message serialised as that transport serialises it; a handler's exception becomes the
-JSON-RPC error the SDK's dispatcher makes of it. tests/mcpgateway/mcp/test_legacy_exchange.py
+JSON-RPC error the SDK's dispatcher makes of it. A reply with no notification before its response
+leaves as one body with a Content-Length where the SDK's would be chunked: the same bytes, framed
+by HTTP/1.1 either way. tests/mcpgateway/mcp/test_legacy_exchange.py
 sends the same requests down both paths and compares the bytes, so an SDK upgrade that changes
 the legacy wire shows there. Everything else (initialize, notifications, responses, batches, GET,
 DELETE, a missing or unknown protocol version, bad bodies, JSON-response mode) takes the SDK's path.
