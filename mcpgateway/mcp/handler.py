@@ -43,6 +43,7 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIRequest, get_script_prefix
 from django.db import close_old_connections
 from django.urls import Resolver404, ResolverMatch, resolve, set_script_prefix
+from mcp_types import INVALID_REQUEST
 
 from mcpgateway.core.request_body import RequestBodyLimits
 from mcpgateway.mcp.responses import internal_error, jsonrpc_error
@@ -89,11 +90,11 @@ class McpASGIHandler:
         try:
             request = ASGIRequest(scope, io.BytesIO(body))
         except UnicodeDecodeError:
-            await _send_response(jsonrpc_error(400, -32600, "The request's path or headers are not valid UTF-8"), send)
+            await _send_response(jsonrpc_error(400, INVALID_REQUEST, "The request's path or headers are not valid UTF-8"), send)
             return
         match = self._route(request.path_info)
         if match is None:
-            await _send_response(jsonrpc_error(404, -32600, "Not found"), send)
+            await _send_response(jsonrpc_error(404, INVALID_REQUEST, "Not found"), send)
             return
         request.resolver_match = match
 

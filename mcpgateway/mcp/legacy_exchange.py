@@ -45,7 +45,6 @@ from starlette.requests import Request
 
 logger = logging.getLogger(__name__)
 
-PROTOCOL_VERSION_HEADER = b"mcp-protocol-version"
 # What the SDK's legacy transport sends with an SSE reply (sse-starlette adds the last one).
 SSE_HEADERS = [
     (b"cache-control", b"no-cache, no-transform"),
@@ -61,14 +60,15 @@ def single_request(scope: dict, body: bytes, *, json_response: bool) -> tuple[JS
     """The request and its protocol version when this module can answer it; None for the SDK's path."""
     if json_response or scope.get("method") != "POST":
         return None
-    headers = Request(scope).headers
+    http_request = Request(scope)
+    headers = http_request.headers
     version = headers.get("mcp-protocol-version")
     if version not in HANDSHAKE_PROTOCOL_VERSIONS:
         return None
     content_type = headers.get("content-type", "").split(";")[0]
     if not any(part.strip() == CONTENT_TYPE_JSON for part in content_type.split(",")):
         return None
-    has_json, has_sse = check_accept_headers(Request(scope))
+    has_json, has_sse = check_accept_headers(http_request)
     if not (has_json and has_sse):
         return None
     try:
