@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import functools
 import logging
 import multiprocessing.util
 import os
@@ -183,22 +184,44 @@ class AuditWriter:
 
 
 def _insert(rows: list[dict[str, Any]]) -> None:
-    """INSERT the rows (AuditEvent fields by attribute name) in one transaction, with one
-    executemany: each value prepared by its model field as bulk_create would, without a model
-    instance a row or the query compiler. The writer thread holds the GIL while it prepares a
-    batch, and every millisecond of that is a millisecond the event loop answers no request."""
-    from django.db import connection, transaction
+    """INSERT the rows (AuditEvent fields by attribute name) in one transaction, as multi-row INSERTs
+    (as many rows a statement as the backend's parameter limit allows, bulk_create's way): each value
+    prepared by its model field as bulk_create would, without a model instance a row or the query
+    compiler. Why so lean: the writer thread holds the GIL while it prepares a batch, and every
+    millisecond of that is a millisecond the event loop answers no request; and a statement a row
+    (executemany) gives the GIL back and waits for it once a row, holding the transaction (on SQLite,
+    the database's write lock every worker needs) for as many of the interpreter's switch intervals."""
+    from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+    # The thread's own connection, once: the `django.db.connection` proxy looks it up at every use.
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields, prefix, row_placeholders = _statement(connection.vendor)
+    values = [[field.get_db_prep_save(row[field.attname] if field.attname in row else field.get_default(), connection)
+               for field in fields] for row in rows]
+    per_statement = max(1, min(ROWS_PER_INSERT, connection.ops.bulk_batch_size(fields, values)))
+    with transaction.atomic(using=DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            chunk = values[start:start + per_statement]
+            cursor.execute(prefix + ", ".join([row_placeholders] * len(chunk)), [value for row in chunk for value in row])
+
+
+# Rows in one INSERT at most (PostgreSQL's protocol allows 65,535 parameters a statement; SQLite's
+# limit is read by Django's bulk_batch_size).
+ROWS_PER_INSERT = 1000
+
+
+@functools.cache
+def _statement(vendor: str) -> tuple[list, str, str]:
+    """The audit table's insertable fields, `INSERT INTO table (columns) VALUES ` and one row's
+    placeholders, for the database vendor in use (its quoting)."""
+    from django.db import connection
 
     from .models import AuditEvent
 
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    values = [[field.get_db_prep_save(row[field.attname] if field.attname in row else field.get_default(), connection)
-               for field in fields] for row in rows]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+    prefix = f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    return fields, prefix, f"({', '.join(['%s'] * len(fields))})"
 
 
 writer = AuditWriter()

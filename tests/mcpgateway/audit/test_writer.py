@@ -68,6 +68,31 @@ def test_a_failing_write_is_logged_and_never_raised(settings, caplog, monkeypatc
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_batch_is_written_as_multi_row_inserts_within_the_statement_limit(monkeypatch, person):
+    """Not a statement a row: each row's statement gives the GIL back and waits for it, and on SQLite
+    the batch's transaction holds the write lock every worker needs the whole time."""
+    from mcpgateway.audit import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "ROWS_PER_INSERT", 2)
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    for index in range(5):
+        writer.submit(row(f"tool{index}", person.pk))
+    inserts = []
+
+    def record(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and AuditEvent._meta.db_table in sql:
+            inserts.append((many, len(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert writer.flush() == 5
+    columns = len([field for field in AuditEvent._meta.concrete_fields if not field.primary_key])
+    assert inserts == [(False, 2 * columns), (False, 2 * columns), (False, columns)]
+    assert sorted(AuditEvent.objects.values_list("tool", flat=True)) == [f"tool{index}" for index in range(5)]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_rows_of_a_person_deleted_meanwhile_keep_their_username(monkeypatch, django_user_model):
     gone = django_user_model.objects.create_user(username="gone")
     writer = AuditWriter()
