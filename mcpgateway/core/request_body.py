@@ -24,6 +24,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from .asgi_responses import send_response
+
 # The reply for a refused body, from its status and a message a person can read.
 Refusal = Callable[[int, str], HttpResponse]
 DISCONNECT = {"type": "http.disconnect"}
@@ -52,10 +54,8 @@ def declared_length(scope) -> int | None:
 
 
 async def send_refusal(send, response: HttpResponse) -> None:
-    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
-    headers.append((b"connection", b"close"))  # the unread rest of the body must not be taken as a request
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.content})
+    # The unread rest of the body must not be taken as a request.
+    await send_response(send, response, extra_headers=((b"connection", b"close"),))
 
 
 class RequestBodyLimits:

@@ -35,7 +35,6 @@ import asyncio
 import io
 import logging
 import time
-from contextlib import aclosing
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -45,6 +44,7 @@ from django.db import close_old_connections
 from django.urls import Resolver404, ResolverMatch, resolve, set_script_prefix
 from mcp_types import INVALID_REQUEST
 
+from mcpgateway.core.asgi_responses import send_response
 from mcpgateway.core.request_body import RequestBodyLimits
 from mcpgateway.mcp.responses import internal_error, jsonrpc_error
 from mcpgateway.mcp.transport_security import body_refusal
@@ -53,8 +53,6 @@ logger = logging.getLogger(__name__)
 
 CONNECTION_RECYCLE_SECONDS = 30.0
 MCP_URLCONF = "mcpgateway.mcp.urls"
-# Django's chunk size for a streamed reply's parts (ASGIHandler.chunk_size).
-CHUNK_SIZE = 2**16
 # Set when a request met a database error: the next request closes the broken connection first
 # (Django opens a new one), instead of failing on it until the next periodic recycle.
 _recycle_now = False
@@ -90,11 +88,11 @@ class McpASGIHandler:
         try:
             request = ASGIRequest(scope, io.BytesIO(body))
         except UnicodeDecodeError:
-            await _send_response(jsonrpc_error(400, INVALID_REQUEST, "The request's path or headers are not valid UTF-8"), send)
+            await send_response(send, jsonrpc_error(400, INVALID_REQUEST, "The request's path or headers are not valid UTF-8"))
             return
         match = self._route(request.path_info)
         if match is None:
-            await _send_response(jsonrpc_error(404, INVALID_REQUEST, "Not found"), send)
+            await send_response(send, jsonrpc_error(404, INVALID_REQUEST, "Not found"))
             return
         request.resolver_match = match
 
@@ -107,7 +105,7 @@ class McpASGIHandler:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(_listen_for_disconnect(receive))
                     response = await self._respond(match, request)
-                    await _send_response(response, send)
+                    await send_response(send, response)
                     raise RequestProcessed
             except* (RequestProcessed, RequestAborted):
                 pass
@@ -166,17 +164,3 @@ async def _listen_for_disconnect(receive) -> None:
     if message["type"] == "http.disconnect":
         raise RequestAborted()
     raise AssertionError(f"Invalid ASGI message after request body: {message['type']}")
-
-
-async def _send_response(response, send) -> None:
-    """What Django's ASGIHandler.send_response sends (/mcp sets no cookies)."""
-    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    if not response.streaming:
-        await send({"type": "http.response.body", "body": response.content})
-        return
-    async with aclosing(aiter(response)) as content:
-        async for part in content:
-            for start in range(0, len(part), CHUNK_SIZE):
-                await send({"type": "http.response.body", "body": part[start:start + CHUNK_SIZE], "more_body": True})
-    await send({"type": "http.response.body"})
