@@ -122,16 +122,15 @@ def run(workdir: Path, script: Path, workers: int, extra_env: dict, args) -> dic
     try:
         # Warm up every worker (imports, caches, the connection row) before measuring.
         subprocess.run(["wrk", "-t2", f"-c{args.connections}", "-d3s", "-s", str(script), url], check=True, capture_output=True)
-        for path in gc_dir.iterdir():
-            path.unlink()  # pauses of the warm-up are not the run's
         time.sleep(0.5)
+        measured_from = time.monotonic()  # collections of the start-up and the warm-up are not the run's
         out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", str(script), url],
                              check=True, capture_output=True, text=True).stdout
     finally:
         server.terminate()
         server.wait(timeout=20)
     result = parse_wrk(out)
-    result.update(gc_summary(gc_dir))
+    result.update(gc_summary(gc_dir, measured_from))
     return result
 
 
@@ -146,10 +145,10 @@ def parse_wrk(out: str) -> dict:
             "errors": int(errors.group(1)) if errors else 0}
 
 
-def gc_summary(gc_dir: Path) -> dict:
+def gc_summary(gc_dir: Path, measured_from: float) -> dict:
     pauses = []
     for path in gc_dir.glob("*.json"):
-        pauses += json.loads(path.read_text())["pauses"]
+        pauses += [(generation, ms) for generation, ms, started in json.loads(path.read_text())["pauses"] if started >= measured_from]
     full = [ms for generation, ms in pauses if generation == 2]
     return {"gc_count": len(pauses), "gc_max_ms": max((ms for _, ms in pauses), default=0.0), "gc2_count": len(full),
             "gc2_max_ms": max(full, default=0.0)}
