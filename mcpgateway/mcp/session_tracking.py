@@ -23,7 +23,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db.models import F
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from mcp_types import CLIENT_INFO_META_KEY
@@ -126,8 +128,14 @@ class SessionState:
 _cache = EpochCache(settings.MCP_SESSION_CACHE_SIZE)
 
 
+@receiver(setting_changed)
+def _resize_cache(*, setting: str, value: Any, **kwargs) -> None:
+    """A changed MCP_SESSION_CACHE_SIZE (tests' override_settings) applies at once."""
+    if setting == "MCP_SESSION_CACHE_SIZE":
+        _cache.size = value if value is not None else settings.MCP_SESSION_CACHE_SIZE
+
+
 def _remember(key, state: SessionState, epoch: str) -> None:
-    _cache.size = settings.MCP_SESSION_CACHE_SIZE  # read here: the setting applies as it is now (a test may change it)
     _cache.put(key, state, epoch)
 
 
