@@ -2,18 +2,21 @@
 of their own, so recording a tool call costs the call no database round trip, and a writer that
 cannot write (database down, table missing) never fails a call.
 
-- `submit(fields)` appends one row's fields to a bounded buffer and returns at once; it never raises.
-  A full buffer drops its oldest row (counted in `dropped`, with a warning).
+- `submit(fields)` prepares the row's values for the database (on the server's loop, where calls
+  are recorded) and appends them to a bounded buffer; it returns at once and never raises. A full
+  buffer drops its oldest row (counted in `dropped`, with a warning).
 - The thread (`audit-writer`, started on first use in each process) writes whatever is buffered every
-  AUDIT_FLUSH_INTERVAL_SECONDS, or sooner once AUDIT_BATCH_SIZE rows wait, with one INSERT
-  per batch. A batch that fails is logged (counts and the error's class only: no row content) and
+  AUDIT_FLUSH_INTERVAL_SECONDS, or sooner once AUDIT_BATCH_SIZE rows wait, with multi-row INSERTs
+  in one transaction, and does as little else as it can: a thread holding the GIL on a machine
+  whose cores are all busy can be descheduled with it, and the loop then waits for it (the
+  tail latency of issue #12; bench/wrk_identity.py shows such stalls). A batch that fails is logged (counts and the error's class only: no row content) and
   lost; the writer carries on.
 - What is still buffered when the process exits is written then (atexit, and multiprocessing's own
   exit hooks for spawned workers); a process killed outright loses at most one interval's rows.
 
 - Once a batch is written, each person's open dashboard (and the team page) hears of their calls in
-  it: one channel-layer event per person per batch (mcpgateway.dashboard.events.tool_calls_announce),
-  never from the call's path; a channel layer that cannot be reached is logged and skipped.
+  it: one channel-layer event per person per batch (mcpgateway.dashboard.events.tool_calls_announce,
+  built and sent on the server's loop), never from the call's path; a channel layer that cannot be reached is logged and skipped.
 
 Other audit rows (sign-ins, consents, revocations, admin actions) are written synchronously by
 mcpgateway.audit.services, in the transaction of what they record.
@@ -56,14 +59,17 @@ class AuditWriter:
     # --- the request path: memory only ------------------------------------------------------------
 
     def submit(self, fields: dict[str, Any]) -> None:
-        """Buffer one AuditEvent's fields for the writer thread. Never raises, never queries."""
+        """Buffer one AuditEvent's fields for the writer thread, with the values its INSERT will send
+        (prepared here, on the caller's thread: the server's loop, so the writer's thread holds the GIL
+        as little as it can). Never raises, never queries."""
         try:
+            row = (fields, _prepared(fields))
             with self._lock:
                 dropped = 0
                 while len(self._buffer) >= max(1, settings.AUDIT_BUFFER_SIZE):
                     self._buffer.popleft()
                     dropped += 1
-                self._buffer.append(fields)
+                self._buffer.append(row)
                 waiting = len(self._buffer)
                 self.dropped += dropped
             try:
@@ -110,7 +116,7 @@ class AuditWriter:
             self._wake.clear()
             self.flush()
 
-    def _take(self, count: int) -> list[dict[str, Any]]:
+    def _take(self, count: int) -> list[tuple[dict[str, Any], list]]:
         with self._lock:
             return [self._buffer.popleft() for _ in range(min(count, len(self._buffer)))]
 
@@ -133,29 +139,30 @@ class AuditWriter:
                         pass
         return written
 
-    def _write(self, batch: list[dict[str, Any]]) -> int:
+    def _write(self, batch: list[tuple[dict[str, Any], list]]) -> int:
         from django.contrib.auth import get_user_model
 
         try:
             # A person deleted since the call: their rows keep the username snapshot only.
-            user_ids = {row["user_id"] for row in batch if row.get("user_id") is not None}
+            user_ids = {fields["user_id"] for fields, _ in batch if fields.get("user_id") is not None}
             existing = set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
-            for row in batch:
-                if row.get("user_id") not in existing:
-                    row["user_id"] = None
+            user_column = _user_column()
+            for fields, values in batch:
+                if fields.get("user_id") not in existing:
+                    fields["user_id"] = values[user_column] = None
         except Exception as exc:  # noqa: BLE001 - logged, never raised: the calls are long answered
             return self._lost(len(batch), exc)
         try:
-            _insert(batch)
+            _insert([values for _, values in batch])
         except Exception as exc:  # noqa: BLE001
             if len(batch) == 1:
                 return self._lost(1, exc)
             # One row the database refuses must not take its batch with it: each on its own.
             written, refused = [], None
-            for row in batch:
+            for fields, values in batch:
                 try:
-                    _insert([row])
-                    written.append(row)
+                    _insert([values])
+                    written.append(fields)
                 except Exception as row_exc:  # noqa: BLE001
                     refused = row_exc
             self.written += len(written)
@@ -164,7 +171,7 @@ class AuditWriter:
             self._announce(written)
             return len(written)
         self.written += len(batch)
-        self._announce(batch)
+        self._announce([fields for fields, _ in batch])
         return len(batch)
 
     def _announce(self, rows: list) -> None:
@@ -183,25 +190,39 @@ class AuditWriter:
         return 0
 
 
-def _insert(rows: list[dict[str, Any]]) -> None:
-    """INSERT the rows (AuditEvent fields by attribute name) in one transaction, as multi-row INSERTs
-    (as many rows a statement as the backend's parameter limit allows, bulk_create's way): each value
-    prepared by its model field as bulk_create would, without a model instance a row or the query
-    compiler. Why so lean: the writer thread holds the GIL while it prepares a batch, and every
-    millisecond of that is a millisecond the event loop answers no request; and a statement a row
-    (executemany) gives the GIL back and waits for it once a row, holding the transaction (on SQLite,
-    the database's write lock every worker needs) for as many of the interpreter's switch intervals."""
+def _prepared(fields: dict[str, Any]) -> list:
+    """One row's values for the INSERT, each prepared by its model field as bulk_create would (the
+    database's types: on SQLite a datetime becomes text), without a model instance or the query compiler."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    columns, _, _ = _statement(connection.vendor)
+    return [field.get_db_prep_save(fields[field.attname] if field.attname in fields else field.get_default(), connection)
+            for field in columns]
+
+
+def _user_column() -> int:
+    from django.db import connection
+
+    return [field.attname for field in _statement(connection.vendor)[0]].index("user_id")
+
+
+def _insert(rows: list[list]) -> None:
+    """INSERT the rows (prepared values, `_prepared`) in one transaction, as multi-row INSERTs (as
+    many rows a statement as the backend's parameter limit allows, bulk_create's way). Why so lean:
+    the writer thread holds the GIL while it works in Python, and on a busy machine a thread holding
+    the GIL can be taken off the CPU, so the event loop answers no request until it is back; and a
+    statement a row (executemany) gives the GIL back and waits for it once a row, holding the
+    transaction (on SQLite, the database's write lock every worker needs) all that time."""
     from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
     # The thread's own connection, once: the `django.db.connection` proxy looks it up at every use.
     connection = connections[DEFAULT_DB_ALIAS]
     fields, prefix, row_placeholders = _statement(connection.vendor)
-    values = [[field.get_db_prep_save(row[field.attname] if field.attname in row else field.get_default(), connection)
-               for field in fields] for row in rows]
-    per_statement = max(1, min(ROWS_PER_INSERT, connection.ops.bulk_batch_size(fields, values)))
+    per_statement = max(1, min(ROWS_PER_INSERT, connection.ops.bulk_batch_size(fields, rows)))
     with transaction.atomic(using=DEFAULT_DB_ALIAS), connection.cursor() as cursor:
-        for start in range(0, len(values), per_statement):
-            chunk = values[start:start + per_statement]
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
             cursor.execute(prefix + ", ".join([row_placeholders] * len(chunk)), [value for row in chunk for value in row])
 
 

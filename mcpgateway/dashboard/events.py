@@ -76,17 +76,36 @@ async def adashboard_event_send(*, user_id: int, kind: str, **details) -> None:
 
 def tool_calls_announce(rows: Iterable[dict[str, Any]], *, loop: asyncio.AbstractEventLoop | None = None) -> None:
     """The audit writer wrote these tool-call rows (AuditEvent fields): one event per person (their
-    latest calls of the batch) and one for the team, from the writer's thread, never from a call's path.
+    latest calls of the batch) and one for the team, never from a call's path.
 
-    `loop`: the server's event loop, where the sockets' consumers run. The events are handed to it
-    and not waited for: the in-memory layer's queues belong to that loop (another loop's put would not
-    wake them), and Redis connections are pooled per loop. Without one (a script, a test), sent here."""
+    `loop`: the server's event loop, where the sockets' consumers run. The events are built and sent
+    there, not waited for: the in-memory layer's queues belong to that loop (another loop's put would
+    not wake them), Redis connections are pooled per loop, and the writer's thread, which calls this,
+    should hold the GIL as little as it can (the loop answers no request while it does). Without one
+    (a script, a test), built and sent here."""
+    if loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(_announce_on_loop, rows)
+    elif messages := _tool_calls_messages(rows):
+        async_to_sync(_send_all)(messages)
+
+
+_sending: set[asyncio.Task] = set()  # the loop keeps only weak references to its tasks
+
+
+def _announce_on_loop(rows: Iterable[dict[str, Any]]) -> None:
+    if messages := _tool_calls_messages(rows):
+        task = asyncio.get_running_loop().create_task(_send_all(messages))
+        _sending.add(task)
+        task.add_done_callback(_sending.discard)
+
+
+def _tool_calls_messages(rows: Iterable[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     calls: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.get("user_id") is not None and row.get("kind") == "tool_call":
             calls[row["user_id"]].append(row)
     if not calls:
-        return
+        return []
     # Summaries of each person's newest calls only: a batch can hold hundreds of one person's.
     newest_first = {user_id: [tool_call_summary(row) for row in heapq.nlargest(TOOL_CALLS_PER_EVENT, person_rows, key=_occurred_at)]
                     for user_id, person_rows in calls.items()}
@@ -94,10 +113,7 @@ def tool_calls_announce(rows: Iterable[dict[str, Any]], *, loop: asyncio.Abstrac
                   key=lambda call: call["occurred_at"], reverse=True)[:TOOL_CALLS_PER_EVENT]
     messages = [(person_group(user_id), {"kind": "tool_calls", "calls": person_calls}) for user_id, person_calls in newest_first.items()]
     messages.append((TEAM_GROUP, {"kind": "tool_calls", "calls": team}))
-    if loop is not None and loop.is_running():
-        asyncio.run_coroutine_threadsafe(_send_all(messages), loop)
-    else:
-        async_to_sync(_send_all)(messages)
+    return messages
 
 
 def _occurred_at(row: dict[str, Any]) -> str:

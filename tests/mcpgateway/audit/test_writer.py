@@ -45,7 +45,7 @@ def test_a_full_buffer_drops_its_oldest_rows_and_says_so(settings, caplog, monke
         for index in range(5):
             writer.submit(row(f"tool{index}"))
     assert writer.dropped == 2 and writer.pending() == 3
-    assert [r["tool"] for r in writer._buffer] == ["tool2", "tool3", "tool4"]
+    assert [fields["tool"] for fields, _ in writer._buffer] == ["tool2", "tool3", "tool4"]
     assert "Audit buffer full" in caplog.text
 
 
@@ -153,3 +153,33 @@ def test_a_full_buffer_counts_what_it_dropped_inside_a_servers_event_loop_too(se
 
     asyncio.run(calls())
     assert writer.dropped == 2 and writer.pending() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_thread_only_writes_values_prepared_on_the_callers_thread_and_announces_on_the_loop(monkeypatch, person):
+    """The writer's thread holds the GIL as little as it can: on a machine whose cores are busy, a
+    thread descheduled while it holds the GIL stalls the server's loop (issue #12's tail). The rows'
+    values are prepared where the call is recorded, and the dashboards' events built on the loop."""
+    import asyncio
+    import threading
+
+    from mcpgateway.audit import writer as writer_module
+    from mcpgateway.dashboard import events
+
+    prepared_on, built_on = [], []
+    prepare = writer_module._prepared
+    monkeypatch.setattr(writer_module, "_prepared", lambda fields: prepared_on.append(threading.get_ident()) or prepare(fields))
+    build = events._tool_calls_messages
+    monkeypatch.setattr(events, "_tool_calls_messages", lambda rows: built_on.append(threading.get_ident()) or build(rows))
+    writer = AuditWriter()
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+
+    async def record_then_flush_from_another_thread():
+        writer.submit(row("search", person.pk))
+        written = await asyncio.to_thread(writer.flush)
+        await asyncio.sleep(0.05)  # the announcement the flush handed to this loop
+        return written
+
+    assert asyncio.run(record_then_flush_from_another_thread()) == 1
+    assert prepared_on == [threading.get_ident()] and built_on == [threading.get_ident()]
+    assert AuditEvent.objects.filter(tool="search", user=person).count() == 1
