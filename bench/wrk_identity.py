@@ -12,6 +12,9 @@ Besides "as deployed", variants switch one suspect off at a time, so the report 
 - `no-touch`: MCP_SESSION_TOUCH_SECONDS=86400 (the connection row's last-seen UPDATE, once a minute);
 - every run also counts each worker's garbage collections and their CPU time (a `sitecustomize`
   this bench puts on the workers' PYTHONPATH records gc.callbacks; bench/support/gc_pauses.py);
+  with --loop-stalls, also its event loop's stalls over 30 ms: whether the worker process was off
+  the CPU meanwhile, and if not, where the loop was (bench/support/loop_stalls.py; its watchdog
+  thread wakes every 5 ms and takes the GIL each time, so the headline numbers are measured without);
 - `no-gc-freeze`: the workers without the gateway's gc.freeze() and young-generation threshold at
   startup (mcpgateway.core.lifespan), which the same sitecustomize turns into no-ops: every full
   collection then walks everything the worker loaded.
@@ -22,6 +25,7 @@ Target (issue #12): p99 < 40 ms at 16 connections on 2 workers.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway_setup import free_port, gateway_command, person_with_grant, start, use_bench_environment  # noqa: E402
+from support.loop_stalls import STALL_MS  # noqa: E402
 
 MODERN = "2026-07-28"
 TOOL = "get_gateway_identity"
@@ -59,6 +64,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--loop-stalls", action="store_true",
+                        help="record the workers' event-loop stalls (a watchdog thread a worker, waking every 5 ms: it disturbs what it measures)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
@@ -116,6 +123,7 @@ def run(workdir: Path, script: Path, workers: int, extra_env: dict, args) -> dic
     port = free_port()
     gc_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="gc-"))
     env = {**extra_env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "BENCH_GC_PAUSES_DIR": str(gc_dir),
+           **({"BENCH_LOOP_STALLS_DIR": str(gc_dir)} if args.loop_stalls else {}),
            "PYTHONPATH": os.pathsep.join([str(ROOT / "bench" / "support"), os.environ.get("PYTHONPATH", "")])}
     server = start(gateway_command(port) + ["--workers", str(workers)], port, env)
     url = f"http://127.0.0.1:{port}/mcp"
@@ -131,7 +139,20 @@ def run(workdir: Path, script: Path, workers: int, extra_env: dict, args) -> dic
         server.wait(timeout=20)
     result = parse_wrk(out)
     result.update(gc_summary(gc_dir, measured_from))
+    result.update(stall_summary(gc_dir, measured_from))
     return result
+
+
+def stall_summary(gc_dir: Path, measured_from: float) -> dict:
+    """The run's loop stalls (bench/support/loop_stalls.py): how many, how many of them with the
+    process off the CPU, and the stacks of the others (the loop busy with something)."""
+    stalls = []
+    for path in gc_dir.glob("*.stalls"):
+        stalls += [stall for stall in json.loads(path.read_text()) if stall["started"] >= measured_from]
+    off_cpu = [stall for stall in stalls if stall["watchdog_late_ms"] >= stall["ms"] / 2]
+    busy = [stall for stall in stalls if stall not in off_cpu]
+    return {"stalls": len(stalls), "stalls_off_cpu": len(off_cpu), "stall_max_ms": max((s["ms"] for s in stalls), default=0.0),
+            "busy_stacks": [" <- ".join(reversed(stall["stack"][-6:])) for stall in busy]}
 
 
 def parse_wrk(out: str) -> dict:
@@ -165,13 +186,21 @@ def report(results: dict, args) -> None:
     print(f"wrk: {TOOL} ({MODERN}, JSON replies), {args.connections} connections, {args.seconds} s a run, {args.repeat} repetition(s); "
           "median (min-max)")
     print(f"{'workers':>7}  {'variant':12}{'calls/s':>22}{'p50 ms':>20}{'p99 ms':>22}{'non-2xx':>9}{'GCs':>8}{'max GC ms':>11}"
-          f"{'full GCs':>10}{'max full GC ms':>16}")
+          f"{'full GCs':>10}{'max full GC ms':>16}" + (f"{'stalls':>8}{'off-CPU':>9}{'max stall ms':>14}" if args.loop_stalls else ""))
     for (workers, variant), runs in results.items():
         print(f"{workers:>7}  {variant:12}{spread([r['rps'] for r in runs], '.0f'):>22}{spread([r['p50'] for r in runs], '.1f'):>20}"
               f"{spread([r['p99'] for r in runs], '.1f'):>22}{sum(r['errors'] for r in runs):>9}"
               f"{statistics.median([r['gc_count'] for r in runs]):>8.0f}{max(r['gc_max_ms'] for r in runs):>11.1f}"
-              f"{statistics.median([r['gc2_count'] for r in runs]):>10.0f}{max(r['gc2_max_ms'] for r in runs):>16.1f}")
+              f"{statistics.median([r['gc2_count'] for r in runs]):>10.0f}{max(r['gc2_max_ms'] for r in runs):>16.1f}"
+              + (f"{statistics.median([r['stalls'] for r in runs]):>8.0f}{statistics.median([r['stalls_off_cpu'] for r in runs]):>9.0f}"
+                 f"{max(r['stall_max_ms'] for r in runs):>14.1f}" if args.loop_stalls else ""))
     print("GC times are CPU times of the collecting thread (a full GC walks every tracked object not frozen by gc.freeze)")
+    if args.loop_stalls:
+        print(f"stalls: the workers' event loops not turning for over {STALL_MS} ms; off-CPU: of those, the ones with the whole "
+              "worker process off the CPU (the machine's other processes had the cores)")
+        busy = collections.Counter(stack for runs in results.values() for r in runs for stack in r["busy_stacks"])
+        for stack, count in busy.most_common(5):
+            print(f"  loop stalled, process on the CPU, {count}x at: {stack}")
     two = results.get((2, "as deployed"))
     if two:
         p99 = statistics.median(r["p99"] for r in two)

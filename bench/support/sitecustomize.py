@@ -14,3 +14,8 @@ if os.environ.get("BENCH_GC_PAUSES_DIR"):
     import gc_pauses
 
     gc_pauses.record(os.environ["BENCH_GC_PAUSES_DIR"])
+
+if os.environ.get("BENCH_LOOP_STALLS_DIR"):
+    import loop_stalls
+
+    loop_stalls.record(os.environ["BENCH_LOOP_STALLS_DIR"])
