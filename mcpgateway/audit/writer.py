@@ -8,15 +8,16 @@ cannot write (database down, table missing) never fails a call.
 - The thread (`audit-writer`, started on first use in each process) writes whatever is buffered every
   AUDIT_FLUSH_INTERVAL_SECONDS, or sooner once AUDIT_BATCH_SIZE rows wait, with multi-row INSERTs
   in one transaction, and does as little else as it can: a thread holding the GIL on a machine
-  whose cores are all busy can be descheduled with it, and the loop then waits for it (the
-  tail latency of issue #12; bench/wrk_identity.py shows such stalls). A batch that fails is logged (counts and the error's class only: no row content) and
-  lost; the writer carries on.
+  whose cores are all busy can be descheduled with it, and the loop then waits for it (the tail
+  latency of issue #12; `./dev bench wrk_identity --loop-stalls` shows such stalls). A batch that
+  fails is logged (counts and the error's class only: no row content) and lost; the writer carries on.
 - What is still buffered when the process exits is written then (atexit, and multiprocessing's own
   exit hooks for spawned workers); a process killed outright loses at most one interval's rows.
 
 - Once a batch is written, each person's open dashboard (and the team page) hears of their calls in
   it: one channel-layer event per person per batch (mcpgateway.dashboard.events.tool_calls_announce,
-  built and sent on the server's loop), never from the call's path; a channel layer that cannot be reached is logged and skipped.
+  built and sent on the server's loop), never from the call's path; a channel layer that cannot be
+  reached is logged and skipped.
 
 Other audit rows (sign-ins, consents, revocations, admin actions) are written synchronously by
 mcpgateway.audit.services, in the transaction of what they record.
