@@ -12,12 +12,23 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
 STALL_MS = 30
 TICK_S = 0.005
 
 _stalls: list[dict] = []
 _last_tick = [0.0]
+
+
+_REPOSITORY = str(Path(__file__).resolve().parents[2]) + os.sep
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+
+
+def _where(entry: traceback.FrameSummary) -> str:
+    """A frame as `path:line function`, the path from the repository, site-packages or the standard library."""
+    path = entry.filename.split("site-packages" + os.sep, 1)[-1].removeprefix(_REPOSITORY).removeprefix(_STDLIB)
+    return f"{path}:{entry.lineno} {entry.name}"
 
 
 def _tick(loop) -> None:
@@ -37,8 +48,7 @@ def _watch(folder: str, main_id: int) -> None:
         if last_tick and age_ms > STALL_MS:
             if stall is None or stall["started"] != last_tick:
                 frame = sys._current_frames().get(main_id)
-                stack = [f"{s.filename.rsplit('site-packages/', 1)[-1].rsplit('/work/', 1)[-1]}:{s.lineno} {s.name}"
-                         for s in traceback.extract_stack(frame)][-12:] if frame else []
+                stack = [_where(entry) for entry in traceback.extract_stack(frame)][-12:] if frame else []
                 stall = {"started": last_tick, "ms": 0.0, "watchdog_late_ms": 0.0, "stack": stack}
                 _stalls.append(stall)
             stall["ms"] = round(age_ms, 1)
