@@ -5,8 +5,8 @@ Workers cache what they verified (tokens, sessions) together with the epoch they
 epoch changes, every worker drops its cache at its next request, so a revocation bites at once on
 every worker without a database query per request. The epoch lives in Redis when `REDIS_URL` is
 set (one GET per request), else in a file under VAR_DIR (one stat per request while it is
-unchanged), which every process of one machine shares. Bumps write a fresh random value, never a counter, so two revocations racing
-each other can never leave the value where a reader last saw it.
+unchanged), which every process of one machine shares. Bumps write a fresh random value, never a
+counter, so two revocations racing each other can never leave the value where a reader last saw it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import pydantic_core
@@ -56,8 +56,15 @@ SSE_HEADERS = [
 Send = Callable[[dict], Awaitable[None]]
 
 
-def single_request(scope: dict, body: bytes, *, json_response: bool) -> tuple[JSONRPCRequest, str] | None:
-    """The request and its protocol version when this module can answer it; None for the SDK's path."""
+class SingleRequest(NamedTuple):
+    message: JSONRPCRequest
+    protocol_version: str
+    http_request: Request  # the handlers' request context, as the SDK's transport gives it
+
+
+def single_request(scope: dict, body: bytes, *, json_response: bool) -> SingleRequest | None:
+    """The request, its protocol version and its HTTP request when this module can answer it; None
+    for the SDK's path."""
     if json_response or scope.get("method") != "POST":
         return None
     http_request = Request(scope)
@@ -77,7 +84,7 @@ def single_request(scope: dict, body: bytes, *, json_response: bool) -> tuple[JS
         return None
     if message.method == "initialize":
         return None
-    return message, version
+    return SingleRequest(message, version, http_request)
 
 
 class _Exchange:
@@ -114,16 +121,17 @@ class _Exchange:
         await self.notify("notifications/progress", params)
 
 
-async def answer(server: Any, request: JSONRPCRequest, protocol_version: str, scope: dict, send: Send, *, lifespan_state: Any) -> None:
-    """Serve `request` with the SDK's `serve_one` and send the reply as the legacy transport would."""
+async def answer(server: Any, single: SingleRequest, send: Send, *, lifespan_state: Any) -> None:
+    """Serve the request with the SDK's `serve_one` and send the reply as the legacy transport would."""
+    request = single.message
     await send({"type": "http.response.start", "status": 200, "headers": list(SSE_HEADERS)})
 
     async def send_frame(frame: bytes) -> None:
         await send({"type": "http.response.body", "body": frame, "more_body": True})
 
-    exchange = _Exchange(request, Request(scope), send_frame)
+    exchange = _Exchange(request, single.http_request, send_frame)
     # Born ready, as the SDK's stateless path makes it: no initialize, the header's version.
-    connection = Connection.from_envelope(protocol_version, None, None)
+    connection = Connection.from_envelope(single.protocol_version, None, None)
     try:
         result = await serve_one(server, exchange, request.method, request.params, connection=connection, lifespan_state=lifespan_state)
         reply: JSONRPCResponse | JSONRPCError = JSONRPCResponse(jsonrpc="2.0", id=request.id, result=result)

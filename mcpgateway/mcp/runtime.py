@@ -137,10 +137,9 @@ class SdkRuntime:
                 auth_context_var.set(user)  # the SDK's get_access_token() works in handlers
             try:
                 if single is not None:
-                    request, protocol_version = single
                     # The manager entered the server's lifespan once at startup; its state is the
                     # one every request of the SDK's own paths gets.
-                    await legacy_exchange.answer(manager.app, request, protocol_version, scope, send, lifespan_state=manager._lifespan_state)
+                    await legacy_exchange.answer(manager.app, single, send, lifespan_state=manager._lifespan_state)
                 else:
                     await manager.handle_request(scope, receive, send)
             except Exception:

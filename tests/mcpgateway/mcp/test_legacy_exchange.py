@@ -83,8 +83,7 @@ async def through_the_exchange(manager: StreamableHTTPSessionManager, server: MC
     async def send(message):
         sent.append(message)
 
-    request, version = single
-    await legacy_exchange.answer(server._lowlevel_server, request, version, scope, send, lifespan_state=manager._lifespan_state)
+    await legacy_exchange.answer(server._lowlevel_server, single, send, lifespan_state=manager._lifespan_state)
     return sent
 
 
