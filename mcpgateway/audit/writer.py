@@ -34,7 +34,7 @@ import multiprocessing.util
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
@@ -142,12 +142,13 @@ class AuditWriter:
 
     def _write(self, batch: list[tuple[dict[str, Any], list]]) -> int:
         from django.contrib.auth import get_user_model
+        from django.db import DEFAULT_DB_ALIAS, connections
 
         try:
             # A person deleted since the call: their rows keep the username snapshot only.
             user_ids = {fields["user_id"] for fields, _ in batch if fields.get("user_id") is not None}
             existing = set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
-            user_column = _user_column()
+            user_column = _statement(connections[DEFAULT_DB_ALIAS].vendor).user_column
             for fields, values in batch:
                 if fields.get("user_id") not in existing:
                     fields["user_id"] = values[user_column] = None
@@ -197,15 +198,9 @@ def _prepared(fields: dict[str, Any]) -> list:
     from django.db import DEFAULT_DB_ALIAS, connections
 
     connection = connections[DEFAULT_DB_ALIAS]
-    columns, _, _ = _statement(connection.vendor)
+    columns = _statement(connection.vendor).fields
     return [field.get_db_prep_save(fields[field.attname] if field.attname in fields else field.get_default(), connection)
             for field in columns]
-
-
-def _user_column() -> int:
-    from django.db import connection
-
-    return [field.attname for field in _statement(connection.vendor)[0]].index("user_id")
 
 
 def _insert(rows: list[list]) -> None:
@@ -219,12 +214,12 @@ def _insert(rows: list[list]) -> None:
 
     # The thread's own connection, once: the `django.db.connection` proxy looks it up at every use.
     connection = connections[DEFAULT_DB_ALIAS]
-    fields, prefix, row_placeholders = _statement(connection.vendor)
-    per_statement = max(1, min(ROWS_PER_INSERT, connection.ops.bulk_batch_size(fields, rows)))
+    statement = _statement(connection.vendor)
+    per_statement = max(1, min(ROWS_PER_INSERT, connection.ops.bulk_batch_size(statement.fields, rows)))
     with transaction.atomic(using=DEFAULT_DB_ALIAS), connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            cursor.execute(prefix + ", ".join([row_placeholders] * len(chunk)), [value for row in chunk for value in row])
+            cursor.execute(statement.prefix + ", ".join([statement.row_placeholders] * len(chunk)), [value for row in chunk for value in row])
 
 
 # Rows in one INSERT at most (PostgreSQL's protocol allows 65,535 parameters a statement; SQLite's
@@ -232,10 +227,16 @@ def _insert(rows: list[list]) -> None:
 ROWS_PER_INSERT = 1000
 
 
+class _Statement(NamedTuple):
+    fields: list  # the audit table's insertable model fields, in column order
+    prefix: str  # INSERT INTO table (columns) VALUES
+    row_placeholders: str  # one row's "(%s, %s, ...)"
+    user_column: int  # where a row's user_id is, nulled for a person deleted since the call
+
+
 @functools.cache
-def _statement(vendor: str) -> tuple[list, str, str]:
-    """The audit table's insertable fields, `INSERT INTO table (columns) VALUES ` and one row's
-    placeholders, for the database vendor in use (its quoting)."""
+def _statement(vendor: str) -> _Statement:
+    """The audit INSERT for the database vendor in use (its quoting), built once."""
     from django.db import connection
 
     from .models import AuditEvent
@@ -243,7 +244,7 @@ def _statement(vendor: str) -> tuple[list, str, str]:
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     prefix = f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
-    return fields, prefix, f"({', '.join(['%s'] * len(fields))})"
+    return _Statement(fields, prefix, f"({', '.join(['%s'] * len(fields))})", [field.attname for field in fields].index("user_id"))
 
 
 writer = AuditWriter()

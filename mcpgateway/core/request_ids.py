@@ -4,7 +4,7 @@
 A request id comes from the client's or the proxy's `X-Request-ID` when it is a plausible id (1 to
 REQUEST_ID_MAX_LENGTH characters of letters, digits and `-_.:@+=`: it is written into log lines, so
 no spaces, quotes or control characters that could forge or break one); otherwise the gateway makes
-one (32 hex digits). It lives in a context variable: asgiref copies it into the thread a sync view
+one (32 hex digits, `new_request_id`). It lives in a context variable: asgiref copies it into the thread a sync view
 runs in, and uvicorn writes its access line from the request's own task, so both see it.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
 import re
-import uuid
 
 REQUEST_ID_HEADER = b"x-request-id"
 REQUEST_ID_MAX_LENGTH = 128
@@ -28,13 +28,21 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
+def new_request_id() -> str:
+    """128 random bits as 32 hex digits. From `random`, not uuid4: an id needs to be unique, not
+    unpredictable, and uuid4 reads os.urandom, a system call that gives the GIL back on every
+    request (a chance for another thread to keep the event loop waiting). `random` is seeded from
+    the system's entropy in every process and reseeded in a forked one (Celery's pool)."""
+    return f"{random.getrandbits(128):032x}"
+
+
 def accepted_request_id(value: bytes | str | None) -> str:
     """The client's id if it is a plausible one, else a new one."""
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if value and _VALID.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 class RequestIdMiddleware:
@@ -91,7 +99,7 @@ def enter_task(task=None, **kwargs) -> None:
     request = getattr(task, "request", None)
     sent = getattr(request, TASK_HEADER, None) or ((getattr(request, "headers", None) or {}).get(TASK_HEADER))
     task_id = getattr(request, "id", None)
-    _current.set(accepted_request_id(sent) if sent else (str(task_id) if task_id else uuid.uuid4().hex))
+    _current.set(accepted_request_id(sent) if sent else (str(task_id) if task_id else new_request_id()))
 
 
 def leave_task(**kwargs) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from mcpgateway.core.request_ids import (
     add_request_id_to_task,
     enter_task,
     leave_task,
+    new_request_id,
 )
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")
@@ -31,6 +33,30 @@ def test_a_plausible_id_is_kept(sent):
 @pytest.mark.parametrize("sent", [None, "", "a" * 129, "with space", 'quo"te', "new\nline", "tab\there", "é", "a,b", "{json}", "\x00"])
 def test_anything_else_gets_a_new_id(sent):
     assert NEW_ID.fullmatch(accepted_request_id(sent))
+
+
+def test_a_new_id_costs_no_system_call(monkeypatch):
+    # uuid4 read os.urandom: a system call that gave the GIL back on every request.
+    def refuse(size):
+        raise AssertionError("os.urandom read for a request id")
+
+    monkeypatch.setattr(os, "urandom", refuse)
+    ids = {accepted_request_id(None) for _ in range(1000)}
+    assert len(ids) == 1000 and all(NEW_ID.fullmatch(made) for made in ids)
+
+
+def test_a_forked_process_makes_ids_of_its_own():
+    # Celery's prefork pool: a child must not repeat the ids its parent goes on to make.
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(writer, new_request_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    childs = os.read(reader, 64).decode()
+    os.close(reader)
+    assert NEW_ID.fullmatch(childs) and childs != new_request_id()
 
 
 def record(message="hello %s", args=("world",), **extra) -> logging.LogRecord:
