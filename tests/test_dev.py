@@ -1,11 +1,13 @@
 """`./dev`, the README's entry point, in a copy of the repository: its generated secrets reach the
-gateway intact, and the environment wins over var/local.env without breaking anything."""
+gateway intact, the environment wins over var/local.env without breaking anything, and the
+installed environment is kept from one command to the next."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,27 @@ def test_a_mangled_key_stops_the_gateway_with_a_message_naming_it(checkout):
     assert "TOKEN_ENCRYPTION_KEYS: key 1 of 1 is not a Fernet key" in answer.stderr
     assert cut not in answer.stdout + answer.stderr  # the message never shows the value
     assert "Traceback" not in answer.stderr
+
+
+def test_a_launcher_script_for_python_does_not_rebuild_the_environment(tmp_path):
+    """pyenv's shims: the python3.12 on PATH is a script. `./dev` handed uv the script's path, uv
+    took .venv for another interpreter's and rebuilt it at every command (8 s, and a shared .venv
+    pulled from under whatever ran from it)."""
+    copy = tmp_path / "gateway"
+    clean_copy(Path(settings.BASE_DIR), copy)
+    shutil.rmtree(copy / ".cache", ignore_errors=True)
+    (copy / ".cache").symlink_to(Path(settings.BASE_DIR) / ".cache")  # uv itself, not the project's environment
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3.12"
+    shim.write_text(f'#!/bin/sh\nexec "{os.path.realpath(sys._base_executable)}" "$@"\n')
+    shim.chmod(0o755)
+    path = f"{shims}{os.pathsep}{os.environ['PATH']}"
+
+    first = dev(copy, "manage", "check", PATH=path)
+    assert first.returncode == 0, first.stderr
+    kept = copy / ".venv" / "kept-between-commands"
+    kept.touch()
+    second = dev(copy, "manage", "check", PATH=path)
+    assert second.returncode == 0, second.stderr
+    assert kept.exists(), "the second ./dev command rebuilt .venv"
