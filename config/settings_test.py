@@ -4,8 +4,40 @@ pytest uses this module (pyproject.toml), and so do the gateway and Celery proce
 (tests/support/processes.py). Nothing outside tests/ refers to it.
 """
 
-from config.settings import *  # noqa: F403
-from config.settings import DATABASES, VAR_DIR, env
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+# Parallel workers of one run (pytest-xdist; scripts/test.sh): each is a run of its own, as two runs
+# side by side are: its folder under the run's VAR_DIR (the SQLite database, the file cache,
+# Celery's filesystem broker, the revocation epoch file) and its Redis database (the cache, the rate
+# limits' counters, the channel layer, the epoch). pytest-django names each worker's test database.
+# Set in the environment before the product's settings read it, so the gateway and Celery processes
+# a test starts (they import this module too) inherit the same choices; GATEWAY_TEST_WORKER says it
+# is done. Redis databases: the workers' own are REDIS_URL's and the next three; tests that start a
+# Celery worker use 4 further, and the journey's product 8 further (tests/support/redis_databases.py).
+MAX_PARALLEL_WORKERS = 4
+
+
+def _a_run_of_its_own(worker: str | None) -> None:
+    if not worker or os.environ.get("GATEWAY_TEST_WORKER") == worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    if index >= MAX_PARALLEL_WORKERS:
+        raise RuntimeError(f"at most {MAX_PARALLEL_WORKERS} parallel test workers (Redis has 16 databases; see config/settings_test.py)")
+    os.environ["GATEWAY_TEST_WORKER"] = worker
+    run_dir = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+    (run_dir / worker).mkdir(parents=True, exist_ok=True)
+    os.environ["VAR_DIR"] = str(run_dir / worker)
+    if os.environ.get("REDIS_URL"):
+        parts = urlsplit(os.environ["REDIS_URL"])
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + index) % 16}"))
+
+
+_a_run_of_its_own(os.environ.get("PYTEST_XDIST_WORKER"))
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import DATABASES, VAR_DIR, env  # noqa: E402
 
 # Tests that start other processes need a test database those processes can open (SQLite: a file,
 # not memory); runs side by side each name their own PostgreSQL test database (scripts/test.sh).

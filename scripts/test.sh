@@ -23,5 +23,9 @@ run_dir=$(mktemp -d "${TMPDIR:-/tmp}/gateway-test.XXXXXX")
 trap 'rm -rf "$run_dir"' EXIT
 export VAR_DIR="$run_dir"
 export TEST_DATABASE_NAME="test_gateway_$$"
-echo "==> Running the tests on ${DATABASE_URL:-SQLite}${REDIS_URL:+ with Redis}" >&2
-.venv/bin/python -m pytest "$@"
+# In parallel (pytest-xdist): a worker a core, up to 4 (TEST_WORKERS sets it; `-n 0` as an argument
+# runs everything in this one process). A test file stays on one worker (its module fixtures start
+# gateways once); each worker is a run of its own (config/settings_test.py).
+workers=${TEST_WORKERS:-$(.venv/bin/python -c 'import os; print(min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))')}
+echo "==> Running the tests on ${DATABASE_URL:-SQLite}${REDIS_URL:+ with Redis}, $workers at a time" >&2
+.venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"

@@ -11,7 +11,6 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -177,14 +176,6 @@ def fresh_postgres_database(name: str, admin_url: str):
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             drop(admin)
-
-
-def neighbour_redis_url(suite_url: str, offset: int = 8) -> str:
-    """The same Redis server, another database number: the product's Celery worker never takes the
-    suite's tasks, and the suite's caches and revocation epochs never meet the product's."""
-    parts = urlsplit(suite_url)
-    number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(number + offset) % 16}"))
 
 
 @contextmanager

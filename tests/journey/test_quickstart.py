@@ -40,7 +40,6 @@ from tests.journey.quickstart import (
     clean_copy,
     fresh_postgres_database,
     fresh_redis,
-    neighbour_redis_url,
     newcomer_environment,
     readme_run_command,
 )
@@ -50,6 +49,7 @@ from tests.mcpgateway.oauth.test_mcp_remote import HERE as MCP_REMOTE_HOME
 from tests.mcpgateway.oauth.test_mcp_remote import MCP_REMOTE_PACKAGE, Lines
 from tests.support.processes import free_port, install_npm_tools
 from tests.support.processes import test_database_url as database_url  # under its own name pytest would collect it
+from tests.support.redis_databases import PRODUCT_OFFSET, neighbour_redis_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,7 +87,7 @@ def quickstart(tmp_path_factory):
         database = fresh_postgres_database(name, admin_url=database_url(name="postgres"))
         chosen.update(DATABASE_URL=database_url(name=name), WEB_WORKERS="2")
     if settings.REDIS_URL:
-        chosen["REDIS_URL"] = neighbour_redis_url(settings.REDIS_URL)
+        chosen["REDIS_URL"] = neighbour_redis_url(settings.REDIS_URL, PRODUCT_OFFSET)
     for old in ARTIFACTS.glob("*"):
         old.unlink()
     run = QuickStartRun(command, cwd=root, env=newcomer_environment(readme, **chosen), log_path=ARTIFACTS / "dev-run.log")

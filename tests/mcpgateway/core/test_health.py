@@ -14,6 +14,7 @@ from django.core.cache import cache
 
 from mcpgateway.core.heartbeats import ROLES, heartbeat_write
 from tests.support.processes import gateway_env
+from tests.support.redis_databases import celery_broker_env
 
 
 @pytest.fixture
@@ -89,9 +90,7 @@ def test_healthz_is_red_when_a_heartbeat_is_stale(client, heartbeats, settings):
 def test_a_real_worker_and_beat_keep_healthz_green_and_their_death_turns_it_red(client, settings, tmp_path):
     for role in ROLES:
         cache.delete(f"mcpgateway:heartbeat:{role}")
-    extra = {"HEARTBEAT_INTERVAL_SECONDS": "1"}
-    if os.environ.get("REDIS_URL"):
-        extra["CELERY_BROKER_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    extra = {"HEARTBEAT_INTERVAL_SECONDS": "1", **celery_broker_env()}
     env = gateway_env(**extra)
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     started = {

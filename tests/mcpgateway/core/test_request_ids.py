@@ -45,6 +45,7 @@ def test_a_new_id_costs_no_system_call(monkeypatch):
     assert len(ids) == 1000 and all(NEW_ID.fullmatch(made) for made in ids)
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # the child only writes a line
 def test_a_forked_process_makes_ids_of_its_own():
     # Celery's prefork pool: a child must not repeat the ids its parent goes on to make.
     reader, writer = os.pipe()

@@ -6,7 +6,6 @@ Redis when the run has them."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from django.conf import settings
 from accounts.services import personal_access_token_create
 from tests.mcpgateway.mcp.conftest import modern_call, reply_of
 from tests.support.processes import GatewayProcesses, free_port, gateway_env
+from tests.support.redis_databases import celery_broker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -28,9 +28,7 @@ def manage(*arguments: str) -> list[str]:
 
 
 def test_each_role_in_its_own_process_makes_a_working_deployment(person):
-    extra = {"HEARTBEAT_INTERVAL_SECONDS": "1"}
-    if os.environ.get("REDIS_URL"):
-        extra["CELERY_BROKER_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    extra = {"HEARTBEAT_INTERVAL_SECONDS": "1", **celery_broker_env()}
     env = gateway_env(VAR_DIR=str(settings.VAR_DIR), **extra)
 
     release = subprocess.run(manage("release"), cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)

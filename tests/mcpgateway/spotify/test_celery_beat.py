@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tests.conftest import make_grant
 from tests.support.processes import gateway_env
+from tests.support.redis_databases import celery_broker_env
 
 pytestmark = pytest.mark.slow
 
@@ -20,10 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_beat_and_worker_refresh_an_expiring_grant(emulator, person, tmp_path):
     grant, minted = make_grant(emulator, person, expires_in=30)
-    extra = {"VAR_DIR": str(tmp_path), "SPOTIFY_REFRESH_INTERVAL_SECONDS": "1"}
-    if os.environ.get("REDIS_URL"):
-        # A Redis database of its own, so no other run's messages are in the way.
-        extra["CELERY_BROKER_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    extra = {"VAR_DIR": str(tmp_path), "SPOTIFY_REFRESH_INTERVAL_SECONDS": "1", **celery_broker_env()}
     env = gateway_env(**extra)
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     worker = subprocess.Popen(celery + ["worker", "--pool", "threads", "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
