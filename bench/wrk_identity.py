@@ -4,7 +4,7 @@ with 16 connections against 1 and 2 gateway workers (uvicorn --workers), each va
 wrk is a separate program: installed here with Debian's package when run as root with apt-get, else `apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS), or
 build it from https://github.com/wg/wrk.
 
-    ./dev bench wrk_identity [--seconds 15] [--connections 16] [--repeat 3] [--workers 1 2]
+    ./dev bench wrk_identity [--seconds 15] [--connections 16] [--wrk-threads 2] [--repeat 3] [--workers 1 2]
 
 Besides "as deployed", variants switch one suspect off at a time, so the report shows what stalls:
 - `no-audit`: AUDIT_TOOL_CALLS=0 (the audit writer thread's batched INSERTs, and on SQLite its
@@ -62,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2,
+                        help="wrk's threads (on a machine with few cores they take CPU from the workers they measure)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--loop-stalls", action="store_true",
@@ -129,10 +131,10 @@ def run(workdir: Path, script: Path, workers: int, extra_env: dict, args) -> dic
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         # Warm up every worker (imports, caches, the connection row) before measuring.
-        subprocess.run(["wrk", "-t2", f"-c{args.connections}", "-d3s", "-s", str(script), url], check=True, capture_output=True)
+        subprocess.run(["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", "-d3s", "-s", str(script), url], check=True, capture_output=True)
         time.sleep(0.5)
         measured_from = time.monotonic()  # collections of the start-up and the warm-up are not the run's
-        out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", str(script), url],
+        out = subprocess.run(["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", str(script), url],
                              check=True, capture_output=True, text=True).stdout
     finally:
         server.terminate()
@@ -183,7 +185,7 @@ def spread(values: list[float], fmt: str) -> str:
 
 def report(results: dict, args) -> None:
     print()
-    print(f"wrk: {TOOL} ({MODERN}, JSON replies), {args.connections} connections, {args.seconds} s a run, {args.repeat} repetition(s); "
+    print(f"wrk: {TOOL} ({MODERN}, JSON replies), {args.connections} connections on {args.wrk_threads} thread(s), {args.seconds} s a run, {args.repeat} repetition(s); "
           "median (min-max)")
     print(f"{'workers':>7}  {'variant':12}{'calls/s':>22}{'p50 ms':>20}{'p99 ms':>22}{'non-2xx':>9}{'GCs':>8}{'max GC ms':>11}"
           f"{'full GCs':>10}{'max full GC ms':>16}" + (f"{'stalls':>8}{'off-CPU':>9}{'max stall ms':>14}" if args.loop_stalls else ""))
