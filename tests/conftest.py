@@ -30,6 +30,16 @@ def public_client(**defaults):
     return Client(HTTP_HOST=urlsplit(settings.PUBLIC_BASE_URL).netloc, **defaults)
 
 
+def pytest_collection_modifyitems(items):
+    """schemathesis names its tests after each API operation (`test_x[GET /api/me]`), but under
+    pytest 9 their node ids all stay the function's: pytest-xdist schedules by node id and so ran
+    one operation of them in all. Each test gets the node id its name says."""
+    for item in items:
+        expected = f"{item.parent.nodeid}::{item.name}"
+        if item.nodeid != expected and item.name.startswith(item.nodeid.rpartition("::")[2] + "["):
+            item._id = type(item._id).parse(expected)  # pytest 9's structured node id
+
+
 @pytest.fixture
 def client():
     return public_client()
@@ -79,6 +89,20 @@ def start_gateway():
     processes = GatewayProcesses()
     yield processes.start
     processes.stop()
+
+
+@pytest.fixture
+def no_heartbeats():
+    """No Celery heartbeat in the cache, before the test and after it: one that an earlier test's
+    worker or beat left would turn /healthz green before this test's own are up."""
+    from django.core.cache import cache
+
+    from mcpgateway.core.heartbeats import ROLES, heartbeat_key
+
+    keys = [heartbeat_key(role) for role in ROLES]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
 
 
 @pytest.fixture

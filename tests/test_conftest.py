@@ -16,3 +16,14 @@ def test_a_run_without_database_tests_ends_without_touching_the_database(tmp_pat
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/mcpgateway/core/test_epoch_cache.py"],
                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "error" not in run.stdout.splitlines()[-1], run.stdout[-3000:] + run.stderr[-2000:]
+
+
+def test_every_collected_test_has_a_node_id_of_its_own():
+    """pytest-xdist (the suite runs in parallel) schedules tests by node id: tests sharing one ran
+    once between them (schemathesis's, one per API operation, did under pytest 9)."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests/mcpgateway/api/test_schema_fuzz.py"],
+                         cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+    ids = [line for line in run.stdout.splitlines() if "::" in line]
+    assert run.returncode == 0 and len(ids) > 10, run.stdout[-3000:] + run.stderr[-2000:]
+    assert len(set(ids)) == len(ids), sorted(ids)
+    assert "tests/mcpgateway/api/test_schema_fuzz.py::test_no_operation_answers_5xx[GET /api/me]" in ids

@@ -8,8 +8,8 @@ queries whatever the number of rows."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import secrets
+import threading
 from contextlib import contextmanager
 from datetime import timedelta
 

@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 ROLES = ("celery_worker", "celery_beat")
 
 
-def _key(role: str) -> str:
+def heartbeat_key(role: str) -> str:
+    """The cache key of `role`'s heartbeat (the time it last wrote one)."""
     return f"mcpgateway:heartbeat:{role}"
 
 
@@ -27,7 +28,7 @@ def heartbeat_write(role: str) -> None:
     from django.core.cache import cache
 
     try:
-        cache.set(_key(role), time.time(), timeout=None)
+        cache.set(heartbeat_key(role), time.time(), timeout=None)
     except Exception:  # a heartbeat that cannot be written shows as a stale one on /healthz
         logger.warning("Could not write the %s heartbeat", role, exc_info=True)
 
@@ -36,7 +37,7 @@ def heartbeat_age(role: str) -> float | None:
     """Seconds since `role` last wrote its heartbeat; None when it never has."""
     from django.core.cache import cache
 
-    written = cache.get(_key(role))
+    written = cache.get(heartbeat_key(role))
     return None if written is None else max(0.0, time.time() - float(written))
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx

@@ -4,8 +4,8 @@ variable, never its value."""
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from django.db import connection
 from django.core.management.base import SystemCheckError
+from django.db import connection
 
 # Django's model checks open a database connection (they ask it about field support).
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
-from django.core.cache import cache
 
 from mcpgateway.core.heartbeats import ROLES, heartbeat_write
 from tests.support.processes import gateway_env
@@ -18,13 +17,10 @@ from tests.support.redis_databases import celery_broker_env
 
 
 @pytest.fixture
-def heartbeats():
+def heartbeats(no_heartbeats):
     """A worker and beat that have just written their heartbeats."""
     for role in ROLES:
         heartbeat_write(role)
-    yield
-    for role in ROLES:
-        cache.delete(f"mcpgateway:heartbeat:{role}")
 
 
 def failing(response) -> dict:
@@ -69,9 +65,7 @@ def test_healthz_is_red_with_a_mangled_encryption_key(client, heartbeats, settin
 
 
 @pytest.mark.django_db
-def test_healthz_is_red_without_a_worker_and_beat_heartbeat(client):
-    for role in ROLES:
-        cache.delete(f"mcpgateway:heartbeat:{role}")
+def test_healthz_is_red_without_a_worker_and_beat_heartbeat(client, no_heartbeats):
     problems = failing(client.get("/healthz"))
     assert set(problems) == {"celery_worker", "celery_beat"}
     assert "no heartbeat from the celery worker" in problems["celery_worker"]
@@ -87,9 +81,7 @@ def test_healthz_is_red_when_a_heartbeat_is_stale(client, heartbeats, settings):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_and_beat_keep_healthz_green_and_their_death_turns_it_red(client, settings, tmp_path):
-    for role in ROLES:
-        cache.delete(f"mcpgateway:heartbeat:{role}")
+def test_a_real_worker_and_beat_keep_healthz_green_and_their_death_turns_it_red(client, settings, tmp_path, no_heartbeats):
     extra = {"HEARTBEAT_INTERVAL_SECONDS": "1", **celery_broker_env()}
     env = gateway_env(**extra)
     celery = [sys.executable, "-m", "celery", "-A", "config"]

@@ -27,7 +27,7 @@ def manage(*arguments: str) -> list[str]:
     return [sys.executable, "manage.py", *arguments]
 
 
-def test_each_role_in_its_own_process_makes_a_working_deployment(person):
+def test_each_role_in_its_own_process_makes_a_working_deployment(person, no_heartbeats):
     extra = {"HEARTBEAT_INTERVAL_SECONDS": "1", **celery_broker_env()}
     env = gateway_env(VAR_DIR=str(settings.VAR_DIR), **extra)
 
