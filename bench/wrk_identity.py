@@ -17,7 +17,9 @@ Besides "as deployed", variants switch one suspect off at a time, so the report 
   thread wakes every 5 ms and takes the GIL each time, so the headline numbers are measured without);
 - `no-gc-freeze`: the workers without the gateway's gc.freeze() and young-generation threshold at
   startup (mcpgateway.core.lifespan), which the same sitecustomize turns into no-ops: every full
-  collection then walks everything the worker loaded.
+  collection then walks everything the worker loaded;
+- `uuid4-ids`: request ids from uuid4 (a system call, os.urandom, on every request, where the loop
+  gives the GIL back) instead of `random` (mcpgateway.core.request_ids.new_request_id).
 
 Target (issue #12): p99 < 40 ms at 16 connections on 2 workers.
 """
@@ -50,6 +52,7 @@ VARIANTS = {
     "no-audit": {"AUDIT_TOOL_CALLS": "0"},
     "no-touch": {"MCP_SESSION_TOUCH_SECONDS": "86400"},
     "no-gc-freeze": {"BENCH_NO_GC_FREEZE": "1"},
+    "uuid4-ids": {"BENCH_UUID4_REQUEST_IDS": "1"},
 }
 LUA = """
 wrk.method = "POST"
