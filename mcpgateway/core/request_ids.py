@@ -4,8 +4,9 @@
 A request id comes from the client's or the proxy's `X-Request-ID` when it is a plausible id (1 to
 REQUEST_ID_MAX_LENGTH characters of letters, digits and `-_.:@+=`: it is written into log lines, so
 no spaces, quotes or control characters that could forge or break one); otherwise the gateway makes
-one (32 hex digits, `new_request_id`). It lives in a context variable: asgiref copies it into the thread a sync view
-runs in, and uvicorn writes its access line from the request's own task, so both see it.
+one (32 hex digits, `new_request_id`). It lives in a context variable: asgiref copies it into the
+thread a sync view runs in, and uvicorn writes its access line from the request's own task, so
+both see it.
 """
 
 from __future__ import annotations
