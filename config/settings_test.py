@@ -19,6 +19,12 @@ from urllib.parse import urlsplit, urlunsplit
 MAX_PARALLEL_WORKERS = 4
 
 
+def neighbour_redis_url(url: str, offset: int) -> str:
+    """The same Redis server, the database `offset` numbers further (of its 16)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + offset) % 16}"))
+
+
 def _a_run_of_its_own(worker: str | None) -> None:
     if not worker or os.environ.get("GATEWAY_TEST_WORKER") == worker:
         return
@@ -30,8 +36,7 @@ def _a_run_of_its_own(worker: str | None) -> None:
     (run_dir / worker).mkdir(parents=True, exist_ok=True)
     os.environ["VAR_DIR"] = str(run_dir / worker)
     if os.environ.get("REDIS_URL"):
-        parts = urlsplit(os.environ["REDIS_URL"])
-        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + index) % 16}"))
+        os.environ["REDIS_URL"] = neighbour_redis_url(os.environ["REDIS_URL"], index)
 
 
 _a_run_of_its_own(os.environ.get("PYTEST_XDIST_WORKER"))

@@ -12,19 +12,11 @@ and the processes their tests start, never take each other's messages or keys:
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
 
-from config.settings_test import MAX_PARALLEL_WORKERS
+from config.settings_test import MAX_PARALLEL_WORKERS, neighbour_redis_url  # noqa: F401 (the journey's, too)
 
 BROKER_OFFSET = MAX_PARALLEL_WORKERS
 PRODUCT_OFFSET = 2 * MAX_PARALLEL_WORKERS
-
-
-def neighbour_redis_url(suite_url: str, offset: int) -> str:
-    """The same Redis server, the database `offset` numbers further."""
-    parts = urlsplit(suite_url)
-    number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(number + offset) % 16}"))
 
 
 def celery_broker_env() -> dict[str, str]:
